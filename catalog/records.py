@@ -1,0 +1,185 @@
+"""Adapter records: what an adapter yields, before the store gives anything an id.
+
+Records are plain, immutable and refer to each other by the orchestrator's own identifiers
+(a DAG id, a run id, an asset URI), never by catalog ids. The store resolves references when it
+writes a :class:`Batch`, creating a bare pipeline or task when a run names one it has not seen.
+Mappings inside records are treated as read-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from catalog.enums import AssetEventKind, EdgeOrigin, NodeKind, RunStatus, TriggerKind
+
+JSON = Mapping[str, Any]
+Cursor = Mapping[str, Any]
+_EMPTY: JSON = {}
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineRecord:
+    external_id: str  # DAG id, flow (or flow/deployment) id, Dagster job name
+    name: str
+    description: str | None = None
+    owners: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    schedule: str | None = None
+    paused: bool | None = None
+    ui_url: str | None = None
+    metadata: JSON = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRecord:
+    pipeline_id: str
+    external_id: str
+    name: str | None = None
+    kind: str | None = None  # operator class, task function, op
+    upstream: tuple[str, ...] = ()  # external ids of upstream tasks in the same pipeline
+    ui_url: str | None = None
+    metadata: JSON = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    pipeline_id: str
+    external_id: str
+    status: RunStatus
+    raw_status: str | None = None
+    trigger: TriggerKind = TriggerKind.UNKNOWN
+    logical_date: datetime | None = None
+    queued_at: datetime | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    duration_s: float | None = None  # computed from start/end when absent
+    parent_run_id: str | None = None  # external id of the parent run in the same source
+    error: str | None = None
+    ui_url: str | None = None
+    tags: tuple[str, ...] = ()
+    metadata: JSON = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRunRecord:
+    run_id: str  # external id of the run; the task belongs to that run's pipeline
+    task_id: str
+    status: RunStatus
+    attempt: int = 1
+    map_index: int = -1  # -1: not a mapped task
+    raw_status: str | None = None
+    queued_at: datetime | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    duration_s: float | None = None
+    error: str | None = None
+    log_url: str | None = None
+    metadata: JSON = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AssetRecord:
+    uri: str  # canonical identity: OpenLineage namespace + name, written as a URI
+    alias: str | None = None  # the source's own name for it (Dagster key, Prefect key …)
+    kind: str | None = None
+    description: str | None = None
+    owners: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    freshness_max_age_s: float | None = None
+    metadata: JSON = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AssetEventRecord:
+    asset_uri: str
+    kind: AssetEventKind
+    at: datetime
+    run_id: str | None = None
+    task_id: str | None = None
+    attempt: int | None = None
+    row_count: int | None = None
+    external_id: str | None = None  # the tool's event id; derived from the fields when absent
+    metadata: JSON = field(default_factory=dict)
+
+    def key(self) -> str:
+        if self.external_id is not None:
+            return self.external_id
+        return "|".join(
+            (self.kind, self.at.isoformat(), self.run_id or "", self.task_id or "",
+             "" if self.attempt is None else str(self.attempt))
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResultRecord:
+    asset_uri: str
+    check_name: str
+    passed: bool
+    at: datetime
+    severity: str | None = None  # "warn", "error" …
+    run_id: str | None = None
+    external_id: str | None = None
+    metadata: JSON = field(default_factory=dict)
+
+    def key(self) -> str:
+        if self.external_id is not None:
+            return self.external_id
+        return "|".join((self.asset_uri, self.check_name, self.at.isoformat(), self.run_id or ""))
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRef:
+    """A node of the lineage graph, named the way its source names it."""
+
+    kind: NodeKind
+    ref: str  # asset URI, pipeline external id
+    task: str | None = None  # task external id when kind is TASK (ref is then the pipeline)
+
+    @classmethod
+    def asset(cls, uri: str) -> NodeRef:
+        return cls(NodeKind.ASSET, uri)
+
+    @classmethod
+    def pipeline(cls, pipeline_id: str) -> NodeRef:
+        return cls(NodeKind.PIPELINE, pipeline_id)
+
+    @classmethod
+    def of_task(cls, pipeline_id: str, task_id: str) -> NodeRef:
+        return cls(NodeKind.TASK, pipeline_id, task_id)
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeRecord:
+    upstream: NodeRef
+    downstream: NodeRef
+    origin: EdgeOrigin = EdgeOrigin.DECLARED
+    seen_at: datetime | None = None  # defaults to the time the batch is written
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One unit of sync: written in one transaction together with ``cursor``.
+
+    ``cursor`` is whatever the adapter needs to resume after this batch; it must be
+    JSON-serialisable. ``notices`` are problems the source reports about itself (an Airflow
+    import error, say): recorded on the source, not fatal to the sync.
+    """
+
+    cursor: Cursor
+    pipelines: tuple[PipelineRecord, ...] = ()
+    tasks: tuple[TaskRecord, ...] = ()
+    runs: tuple[RunRecord, ...] = ()
+    task_runs: tuple[TaskRunRecord, ...] = ()
+    assets: tuple[AssetRecord, ...] = ()
+    asset_events: tuple[AssetEventRecord, ...] = ()
+    check_results: tuple[CheckResultRecord, ...] = ()
+    edges: tuple[EdgeRecord, ...] = ()
+    notices: tuple[str, ...] = ()
+
+    def size(self) -> int:
+        return (len(self.pipelines) + len(self.tasks) + len(self.runs) + len(self.task_runs)
+                + len(self.assets) + len(self.asset_events) + len(self.check_results)
+                + len(self.edges))

@@ -1,0 +1,187 @@
+"""The catalog's query face: what the API (and scripts) ask, one method per question.
+
+Each method opens its own session, so the API's resolvers stay one call deep and the catalog
+can be used from a script or a notebook with nothing but a database URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from catalog.enums import FAILURE_STATUSES, NodeKind
+from catalog.errors import InvalidArgument
+from catalog.filters import AssetFilter, Direction, PipelineFilter, RunFilter, check_window
+from catalog.lineage import MAX_DEPTH, LineageGraph, LineageResult, Node
+from catalog.pagination import Page, PageRequest
+from catalog.store import reads
+from catalog.store import tables as t
+from catalog.store.store import DATA_VERSION, Store, utcnow
+
+M = TypeVar("M", t.Source, t.Pipeline, t.Task, t.Run, t.TaskRun, t.Asset, t.AssetEvent)
+
+LAST_WEEK = timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class Impact:
+    run: t.Run
+    outputs: list[tuple[int, bool]]  # (asset id, produced by this run?)
+    downstream: LineageResult
+
+
+class Catalog:
+    def __init__(self, store: Store, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.store = store
+        self.clock = clock
+        self.lineage_graph = LineageGraph(store)
+
+    def data_version(self) -> int:
+        """Changes whenever a sync or an event commits: a key for caching whole responses."""
+        return self.store.version(DATA_VERSION)
+
+    # -- lists --------------------------------------------------------------------------------
+
+    def sources(self, page: PageRequest) -> Page[t.Source]:
+        with self.store.session() as s:
+            return reads.read_sources(s, page)
+
+    def pipelines(self, f: PipelineFilter, page: PageRequest) -> Page[t.Pipeline]:
+        with self.store.session() as s:
+            return reads.read_pipelines(s, f, page)
+
+    def count_pipelines(self, f: PipelineFilter) -> int:
+        with self.store.session() as s:
+            return reads.count_pipelines(s, f)
+
+    def runs(self, f: RunFilter, page: PageRequest) -> Page[t.Run]:
+        with self.store.session() as s:
+            return reads.read_runs(s, f, page)
+
+    def count_runs(self, f: RunFilter) -> int:
+        with self.store.session() as s:
+            return reads.count_runs(s, f)
+
+    def failed_runs_filter(self, since: datetime | None, until: datetime | None) -> RunFilter:
+        """Runs that failed in a window; by default the last seven days up to now."""
+        check_window(since, until)
+        until = until or self.clock()
+        since = since or until - LAST_WEEK
+        check_window(since, until)
+        return RunFilter(statuses=tuple(sorted(FAILURE_STATUSES)), since=since, until=until)
+
+    def assets(self, f: AssetFilter, page: PageRequest) -> Page[t.Asset]:
+        with self.store.session() as s:
+            return reads.read_assets(s, f, page)
+
+    def count_assets(self, f: AssetFilter) -> int:
+        with self.store.session() as s:
+            return reads.count_assets(s, f)
+
+    def stale_assets(self, page: PageRequest, at: datetime | None = None) -> Page[t.Asset]:
+        with self.store.session() as s:
+            return reads.read_stale_assets(s, at or self.clock(), page)
+
+    def count_stale_assets(self, at: datetime | None = None) -> int:
+        with self.store.session() as s:
+            return reads.count_stale_assets(s, at or self.clock())
+
+    def produced_between(self, start: datetime, end: datetime,
+                         page: PageRequest) -> Page[t.AssetEvent]:
+        check_window(start, end)
+        with self.store.session() as s:
+            return reads.read_produced_between(s, start, end, page)
+
+    def count_produced_between(self, start: datetime, end: datetime) -> int:
+        with self.store.session() as s:
+            return reads.count_produced_between(s, start, end)
+
+    # -- single things ------------------------------------------------------------------------
+
+    def run(self, run_id: int) -> t.Run | None:
+        return self.by_ids(t.Run, [run_id])[0]
+
+    def run_by_external_id(self, source: str, external_id: str) -> t.Run | None:
+        with self.store.session() as s:
+            return reads.read_run_by_external_id(s, source, external_id)
+
+    def asset(self, uri: str) -> t.Asset | None:
+        with self.store.session() as s:
+            return reads.read_asset_by_uri(s, uri)
+
+    # -- batched lookups, for DataLoaders ---------------------------------------------------------
+
+    def by_ids(self, model: type[M], ids: Sequence[int]) -> list[M | None]:
+        with self.store.session() as s:
+            return reads.read_by_ids(s, model, ids)
+
+    def task_runs_of_runs(self, run_ids: Sequence[int]) -> list[list[t.TaskRun]]:
+        with self.store.session() as s:
+            return reads.read_children(s, t.TaskRun, "run_id", run_ids,
+                                       order=("started_at", "task_id", "attempt", "id"))
+
+    def events_of_assets(self, asset_ids: Sequence[int]) -> list[list[t.AssetEvent]]:
+        with self.store.session() as s:
+            return reads.read_children(s, t.AssetEvent, "asset_id", asset_ids, order=("at", "id"))
+
+    def events_of_runs(self, run_ids: Sequence[int]) -> list[list[t.AssetEvent]]:
+        with self.store.session() as s:
+            return reads.read_children(s, t.AssetEvent, "run_id", run_ids, order=("at", "id"))
+
+    def checks_of_assets(self, asset_ids: Sequence[int]) -> list[list[t.CheckResult]]:
+        with self.store.session() as s:
+            return reads.read_children(s, t.CheckResult, "asset_id", asset_ids, order=("at", "id"))
+
+    def aliases_of_assets(self, asset_ids: Sequence[int]) -> list[list[t.AssetAlias]]:
+        with self.store.session() as s:
+            return reads.read_children(s, t.AssetAlias, "asset_id", asset_ids)
+
+    def tasks_of_pipelines(self, pipeline_ids: Sequence[int]) -> list[list[t.Task]]:
+        with self.store.session() as s:
+            return reads.read_children(s, t.Task, "pipeline_id", pipeline_ids,
+                                       order=("external_id",))
+
+    def owners_of(self, kind: NodeKind | str, ids: Sequence[int]) -> list[list[str]]:
+        with self.store.session() as s:
+            return reads.read_labels(s, t.Owner, str(kind), ids)
+
+    def tags_of(self, kind: str, ids: Sequence[int]) -> list[list[str]]:
+        with self.store.session() as s:
+            return reads.read_labels(s, t.Tag, kind, ids)
+
+    def sync_states(self, source_ids: Sequence[int]) -> list[t.SyncState | None]:
+        with self.store.session() as s:
+            return reads.read_sync_states(s, source_ids)
+
+    # -- lineage ------------------------------------------------------------------------------
+
+    def lineage(self, node: Node, direction: Direction, depth: int) -> LineageResult:
+        _check_depth(depth)
+        return self.lineage_graph.walk([node], direction, depth)
+
+    def impact(self, run_id: int, depth: int = 10) -> Impact | None:
+        """Everything downstream of what a run produced or was meant to produce.
+
+        The run's outputs are the assets it produced plus every asset its pipeline or the
+        pipeline's tasks are declared to write: a failed run's missing outputs matter most.
+        """
+        _check_depth(depth)
+        run = self.run(run_id)
+        if run is None:
+            return None
+        with self.store.session() as s:
+            produced = set(reads.read_assets_produced_by_run(s, run_id))
+            owners: list[Node] = [(NodeKind.PIPELINE.value, run.pipeline_id)]
+            owners += [(NodeKind.TASK.value, i)
+                       for i in reads.read_task_ids_of_pipeline(s, run.pipeline_id)]
+        declared = {i for k, i in self.lineage_graph.successors(owners) if k == NodeKind.ASSET}
+        outputs = sorted((i, i in produced) for i in produced | declared)
+        starts = [(NodeKind.ASSET.value, i) for i, _ in outputs]
+        return Impact(run, outputs, self.lineage_graph.walk(starts, Direction.DOWNSTREAM, depth))
+
+
+def _check_depth(depth: int) -> None:
+    if not 1 <= depth <= MAX_DEPTH:
+        raise InvalidArgument("depth", f"must be between 1 and {MAX_DEPTH}, got {depth}")

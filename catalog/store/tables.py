@@ -1,0 +1,244 @@
+"""The unified schema. Migrations in ``catalog/migrations`` must reproduce exactly these tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from catalog.store.types import UTCDateTime, json_type
+
+
+def _ts(*, index: bool = False, nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), index=index, nullable=nullable))
+
+
+def _json() -> Any:
+    return Field(default_factory=dict, sa_column=Column(json_type(), nullable=False))
+
+
+class Source(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=200)
+    kind: str = Field(max_length=100)
+    base_url: str | None = None
+    settings: dict[str, Any] = _json()  # never secrets: only the names of their variables
+
+
+class SyncState(SQLModel, table=True):
+    __tablename__ = "sync_state"
+
+    source_id: int = Field(primary_key=True, foreign_key="source.id")
+    cursor: dict[str, Any] | None = Field(default=None, sa_column=Column(json_type()))
+    outcome: str = Field(default="never", max_length=20)
+    started_at: datetime | None = _ts()
+    succeeded_at: datetime | None = _ts()
+    failed_at: datetime | None = _ts()
+    error: str | None = None
+    batches: int = 0  # committed by the current or last sync
+    records: int = 0
+    notices: list[str] = Field(default_factory=list, sa_column=Column(json_type(), nullable=False))
+    lease_owner: str | None = Field(default=None, max_length=200)
+    lease_expires_at: datetime | None = _ts()
+
+
+class Pipeline(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("source_id", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="source.id")
+    external_id: str
+    name: str
+    description: str | None = None
+    schedule: str | None = None
+    paused: bool | None = None
+    ui_url: str | None = None
+    meta: dict[str, Any] = _json()
+
+
+class Task(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("pipeline_id", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pipeline_id: int = Field(foreign_key="pipeline.id")
+    external_id: str
+    name: str
+    kind: str | None = None
+    ui_url: str | None = None
+    meta: dict[str, Any] = _json()
+
+
+class Run(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("source_id", "external_id"),
+        Index("ix_run_status_happened", "status", "happened_at"),
+        Index("ix_run_pipeline_happened", "pipeline_id", "happened_at"),
+        Index("ix_run_source_happened", "source_id", "happened_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="source.id")
+    pipeline_id: int = Field(foreign_key="pipeline.id")
+    external_id: str
+    status: str = Field(max_length=20)
+    raw_status: str | None = None
+    trigger: str = Field(default="unknown", max_length=20)
+    logical_date: datetime | None = _ts()
+    queued_at: datetime | None = _ts()
+    started_at: datetime | None = _ts()
+    ended_at: datetime | None = _ts()
+    # When the run happened, for time filters and ordering: start, else queue, else logical
+    # date, else end. Never NULL, so one index serves every time-window query.
+    happened_at: datetime = _ts(index=True, nullable=False)
+    duration_s: float | None = None
+    parent_run_id: int | None = Field(default=None, foreign_key="run.id")
+    error: str | None = None
+    ui_url: str | None = None
+    meta: dict[str, Any] = _json()
+
+
+class TaskRun(SQLModel, table=True):
+    __tablename__ = "task_run"
+    __table_args__ = (
+        UniqueConstraint("run_id", "task_id", "attempt", "map_index"),
+        Index("ix_task_run_task_started", "task_id", "started_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id")
+    task_id: int = Field(foreign_key="task.id")
+    attempt: int = 1
+    map_index: int = -1
+    status: str = Field(max_length=20)
+    raw_status: str | None = None
+    queued_at: datetime | None = _ts()
+    started_at: datetime | None = _ts()
+    ended_at: datetime | None = _ts()
+    duration_s: float | None = None
+    error: str | None = None
+    log_url: str | None = None
+    meta: dict[str, Any] = _json()
+
+
+class Asset(SQLModel, table=True):
+    __table_args__ = (Index("ix_asset_stale_after", "stale_after"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    uri: str = Field(unique=True)
+    kind: str | None = None
+    description: str | None = None
+    freshness_max_age_s: float | None = None
+    last_produced_at: datetime | None = _ts()
+    # last_produced_at + freshness_max_age_s, kept in step on every write so that "stale now"
+    # is an index range scan instead of date arithmetic that SQLite and PostgreSQL spell apart.
+    stale_after: datetime | None = _ts()
+    meta: dict[str, Any] = _json()
+
+
+class AssetAlias(SQLModel, table=True):
+    __tablename__ = "asset_alias"
+    __table_args__ = (UniqueConstraint("source_id", "alias"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    asset_id: int = Field(foreign_key="asset.id", index=True)
+    source_id: int = Field(foreign_key="source.id")
+    alias: str
+
+
+class AssetEvent(SQLModel, table=True):
+    __tablename__ = "asset_event"
+    __table_args__ = (
+        UniqueConstraint("source_id", "event_key"),
+        Index("ix_asset_event_asset_at", "asset_id", "at"),
+        Index("ix_asset_event_kind_at", "kind", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="source.id")
+    event_key: str
+    asset_id: int = Field(foreign_key="asset.id")
+    kind: str = Field(max_length=20)
+    at: datetime = _ts(nullable=False)
+    run_id: int | None = Field(default=None, foreign_key="run.id", index=True)
+    task_run_id: int | None = Field(default=None, foreign_key="task_run.id")
+    row_count: int | None = None
+    meta: dict[str, Any] = _json()
+
+
+class CheckResult(SQLModel, table=True):
+    __tablename__ = "check_result"
+    __table_args__ = (
+        UniqueConstraint("source_id", "result_key"),
+        Index("ix_check_result_asset_at", "asset_id", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="source.id")
+    result_key: str
+    asset_id: int = Field(foreign_key="asset.id")
+    check_name: str
+    passed: bool
+    severity: str | None = None
+    at: datetime = _ts(nullable=False)
+    run_id: int | None = Field(default=None, foreign_key="run.id")
+    meta: dict[str, Any] = _json()
+
+
+class LineageEdge(SQLModel, table=True):
+    """An edge between two nodes; nodes are (kind, catalog id) of an asset, pipeline or task."""
+
+    __tablename__ = "lineage_edge"
+    __table_args__ = (
+        UniqueConstraint(
+            "source_id", "origin", "from_kind", "from_id", "to_kind", "to_id", name="uq_edge"
+        ),
+        Index("ix_edge_from", "from_kind", "from_id"),
+        Index("ix_edge_to", "to_kind", "to_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="source.id")
+    origin: str = Field(max_length=20)
+    from_kind: str = Field(max_length=10)
+    from_id: int
+    to_kind: str = Field(max_length=10)
+    to_id: int
+    first_seen: datetime = _ts(nullable=False)
+    last_seen: datetime = _ts(nullable=False)
+
+
+class Owner(SQLModel, table=True):
+    """Who owns a pipeline or an asset (a person, an email, a team)."""
+
+    __table_args__ = (
+        UniqueConstraint("entity_kind", "entity_id", "name"),
+        Index("ix_owner_name", "name", "entity_kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    entity_kind: str = Field(max_length=10)
+    entity_id: int
+    name: str
+
+
+class Tag(SQLModel, table=True):
+    """A label on a pipeline, run or asset: ``nightly`` or ``key=value``."""
+
+    __table_args__ = (
+        UniqueConstraint("entity_kind", "entity_id", "tag"),
+        Index("ix_tag_tag", "tag", "entity_kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    entity_kind: str = Field(max_length=10)
+    entity_id: int
+    tag: str
+
+
+class Meta(SQLModel, table=True):
+    """Counters other processes watch: ``lineage_version`` and ``data_version``."""
+
+    key: str = Field(primary_key=True, max_length=50)
+    value: int = 0

@@ -1,0 +1,472 @@
+"""Writing adapter batches: idempotent bulk upserts that resolve records' references.
+
+Every statement here is a bulk statement (``executemany`` or ``IN`` lists in chunks), never one
+round trip per record, and every upsert skips rows whose values did not change, so re-syncing the
+same data neither changes a value nor rewrites a row.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    Connection,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from catalog.enums import AssetEventKind, NodeKind
+from catalog.errors import AdapterError
+from catalog.records import (
+    AssetEventRecord,
+    AssetRecord,
+    Batch,
+    EdgeRecord,
+    NodeRef,
+    RunRecord,
+)
+from catalog.store import tables as t
+
+CHUNK = 900  # IN-list size: well under SQLite's bound-parameter limit on every build
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+K = TypeVar("K")
+
+_pipeline = t.Pipeline.__table__  # type: ignore[attr-defined]
+_task = t.Task.__table__  # type: ignore[attr-defined]
+_run = t.Run.__table__  # type: ignore[attr-defined]
+_task_run = t.TaskRun.__table__  # type: ignore[attr-defined]
+_asset = t.Asset.__table__  # type: ignore[attr-defined]
+_alias = t.AssetAlias.__table__  # type: ignore[attr-defined]
+_event = t.AssetEvent.__table__  # type: ignore[attr-defined]
+_check = t.CheckResult.__table__  # type: ignore[attr-defined]
+_edge = t.LineageEdge.__table__  # type: ignore[attr-defined]
+_owner = t.Owner.__table__  # type: ignore[attr-defined]
+_tag = t.Tag.__table__  # type: ignore[attr-defined]
+_meta = t.Meta.__table__  # type: ignore[attr-defined]
+
+
+def chunks(items: Sequence[K], size: int = CHUNK) -> Iterator[Sequence[K]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def upsert(
+    conn: Connection,
+    table: Table,
+    rows: list[dict[str, Any]],
+    keys: Sequence[str],
+    update_cols: Sequence[str] | None = None,
+    keep_existing: Iterable[str] = (),
+) -> int:
+    """Insert rows; on a key conflict update ``update_cols`` (None: leave the row alone).
+
+    Columns in ``keep_existing`` keep their stored value when the new one is NULL, so a source
+    that knows less about a thing never erases what another source said. Returns the number of
+    rows inserted or changed.
+    """
+    if not rows:
+        return 0
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table)
+    if update_cols is None:
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+    else:
+        keep = set(keep_existing)
+        values = {
+            c: func.coalesce(stmt.excluded[c], table.c[c]) if c in keep else stmt.excluded[c]
+            for c in update_cols
+        }
+        changed = or_(*(table.c[c].is_distinct_from(v) for c, v in values.items()))
+        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=values, where=changed)
+    # RETURNING yields exactly the rows inserted or changed, on both databases; rowcount after
+    # an executemany does not (psycopg reports only the last statement's).
+    return len(conn.execute(stmt.returning(table.c[keys[0]]), rows).all())
+
+
+def bump(conn: Connection, key: str) -> None:
+    updated = conn.execute(update(_meta).where(_meta.c.key == key).values(value=_meta.c.value + 1))
+    if updated.rowcount == 0:
+        upsert(conn, _meta, [{"key": key, "value": 1}], ["key"], ["value"])
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    changed: int  # rows inserted, updated or deleted; 0 when the batch was already stored
+    lineage_changed: bool  # an edge was added: cached lineage graphs are out of date
+
+
+def write_batch(conn: Connection, source_id: int, batch: Batch, now: datetime) -> WriteResult:
+    """Write every record of ``batch`` for the source."""
+    writer = _BatchWriter(conn, source_id, now)
+    lineage_changed = writer.write(batch)
+    return WriteResult(writer.changed, lineage_changed)
+
+
+def _happened_at(r: RunRecord) -> datetime:
+    return r.started_at or r.queued_at or r.logical_date or r.ended_at or EPOCH
+
+
+def _duration(
+    duration: float | None, started: datetime | None, ended: datetime | None
+) -> float | None:
+    if duration is not None:
+        return duration
+    if started is not None and ended is not None:
+        return (ended - started).total_seconds()
+    return None
+
+
+class _BatchWriter:
+    def __init__(self, conn: Connection, source_id: int, now: datetime) -> None:
+        self.conn = conn
+        self.source_id = source_id
+        self.now = now
+        self.pipelines: dict[str, int] = {}
+        self.tasks: dict[tuple[int, str], int] = {}
+        self.runs: dict[str, tuple[int, int]] = {}  # external id -> (run id, pipeline id)
+        self.assets: dict[str, int] = {}
+        self.changed = 0
+
+    def upsert(self, table: Table, rows: list[dict[str, Any]], keys: Sequence[str],
+               update_cols: Sequence[str] | None = None, keep_existing: Iterable[str] = ()) -> int:
+        n = upsert(self.conn, table, rows, keys, update_cols, keep_existing)
+        self.changed += n
+        return n
+
+    def execute(self, stmt: Any, params: Any = None) -> int:
+        n = max(self.conn.execute(stmt, params).rowcount, 0)
+        self.changed += n
+        return n
+
+    def write(self, b: Batch) -> bool:
+        self._write_pipelines(b)
+        self._load_runs(self._referenced_runs(b) - {r.external_id for r in b.runs})
+        self._write_tasks(b)
+        self._write_runs(b.runs)
+        self._write_task_runs(b)
+        self._write_assets(b)
+        self._write_asset_events(b.asset_events)
+        self._write_checks(b)
+        return self._write_edges(b)
+
+    # -- pipelines and tasks ------------------------------------------------------------------
+
+    def _write_pipelines(self, b: Batch) -> None:
+        rows = [
+            {"source_id": self.source_id, "external_id": p.external_id, "name": p.name,
+             "description": p.description, "schedule": p.schedule, "paused": p.paused,
+             "ui_url": p.ui_url, "meta": dict(p.metadata)}
+            for p in b.pipelines
+        ]
+        self.upsert(_pipeline, rows, ["source_id", "external_id"],
+               ["name", "description", "schedule", "paused", "ui_url", "meta"])
+        wanted = {p.external_id for p in b.pipelines}
+        wanted.update(x.pipeline_id for x in b.tasks)
+        wanted.update(r.pipeline_id for r in b.runs)
+        wanted.update(ref.ref for e in b.edges for ref in (e.upstream, e.downstream)
+                      if ref.kind is not NodeKind.ASSET)
+        stubs = [{"source_id": self.source_id, "external_id": x, "name": x, "meta": {}}
+                 for x in sorted(wanted - {p.external_id for p in b.pipelines})]
+        self.upsert(_pipeline, stubs, ["source_id", "external_id"])
+        for part in chunks(sorted(wanted)):
+            q = select(_pipeline.c.external_id, _pipeline.c.id).where(
+                _pipeline.c.source_id == self.source_id, _pipeline.c.external_id.in_(part))
+            self.pipelines.update({ext: pid for ext, pid in self.conn.execute(q)})
+        by_id = {self.pipelines[p.external_id]: p for p in b.pipelines}
+        self._replace_labels(_owner, "name", "pipeline", {i: p.owners for i, p in by_id.items()})
+        self._replace_labels(_tag, "tag", "pipeline", {i: p.tags for i, p in by_id.items()})
+
+    def _write_tasks(self, b: Batch) -> None:
+        pid = self.pipelines
+        rows = [
+            {"pipeline_id": pid[x.pipeline_id], "external_id": x.external_id,
+             "name": x.name or x.external_id, "kind": x.kind, "ui_url": x.ui_url,
+             "meta": dict(x.metadata)}
+            for x in b.tasks
+        ]
+        self.upsert(_task, rows, ["pipeline_id", "external_id"],
+               ["name", "kind", "ui_url", "meta"], keep_existing=["kind", "ui_url"])
+        run_pipeline = {r.external_id: pid[r.pipeline_id] for r in b.runs}
+        run_pipeline.update({ext: p for ext, (_, p) in self.runs.items()})
+        wanted = {(pid[x.pipeline_id], x.external_id) for x in b.tasks}
+        wanted.update((pid[x.pipeline_id], up) for x in b.tasks for up in x.upstream)
+        wanted.update((run_pipeline[tr.run_id], tr.task_id) for tr in b.task_runs)
+        wanted.update((pid[ref.ref], ref.task) for e in b.edges for ref in (e.upstream, e.downstream)
+                      if ref.kind is NodeKind.TASK and ref.task is not None)
+        declared = {(r["pipeline_id"], r["external_id"]) for r in rows}
+        stubs = [{"pipeline_id": p, "external_id": x, "name": x, "meta": {}}
+                 for p, x in sorted(wanted - declared)]
+        self.upsert(_task, stubs, ["pipeline_id", "external_id"])
+        for part in chunks(sorted(wanted)):
+            q = select(_task.c.pipeline_id, _task.c.external_id, _task.c.id).where(
+                tuple_(_task.c.pipeline_id, _task.c.external_id).in_(part))
+            self.tasks.update({(p, x): i for p, x, i in self.conn.execute(q)})
+
+    # -- runs ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _referenced_runs(b: Batch) -> set[str]:
+        refs = {tr.run_id for tr in b.task_runs}
+        refs.update(e.run_id for e in b.asset_events if e.run_id)
+        refs.update(c.run_id for c in b.check_results if c.run_id)
+        refs.update(r.parent_run_id for r in b.runs if r.parent_run_id)
+        return refs
+
+    def _load_runs(self, external_ids: Iterable[str]) -> None:
+        for part in chunks(sorted(external_ids)):
+            q = select(_run.c.external_id, _run.c.id, _run.c.pipeline_id).where(
+                _run.c.source_id == self.source_id, _run.c.external_id.in_(part))
+            self.runs.update({ext: (i, p) for ext, i, p in self.conn.execute(q)})
+
+    def _write_runs(self, runs: Sequence[RunRecord]) -> None:
+        rows = [
+            {"source_id": self.source_id, "pipeline_id": self.pipelines[r.pipeline_id],
+             "external_id": r.external_id, "status": r.status.value, "raw_status": r.raw_status,
+             "trigger": r.trigger.value, "logical_date": r.logical_date, "queued_at": r.queued_at,
+             "started_at": r.started_at, "ended_at": r.ended_at, "happened_at": _happened_at(r),
+             "duration_s": _duration(r.duration_s, r.started_at, r.ended_at), "error": r.error,
+             "ui_url": r.ui_url, "meta": dict(r.metadata)}
+            for r in runs
+        ]
+        cols = [c for c in rows[0] if c not in ("source_id", "external_id")] if rows else []
+        self.upsert(_run, rows, ["source_id", "external_id"], cols)
+        self._load_runs([r.external_id for r in runs])
+        parents = []
+        for r in runs:
+            if r.parent_run_id is None:
+                continue
+            if r.parent_run_id not in self.runs:
+                raise AdapterError(f"run {r.external_id!r} names parent run {r.parent_run_id!r}, "
+                                   "which this source has not reported")
+            parents.append({"i": self.runs[r.external_id][0], "p": self.runs[r.parent_run_id][0]})
+        if parents:
+            stmt = (update(_run).where(_run.c.id == bindparam("i"))
+                    .where(_run.c.parent_run_id.is_distinct_from(bindparam("p")))
+                    .values(parent_run_id=bindparam("p")))
+            self.execute(stmt, parents)
+        self._replace_labels(_tag, "tag", "run",
+                             {self.runs[r.external_id][0]: r.tags for r in runs})
+
+    def _run(self, external_id: str, what: str) -> tuple[int, int]:
+        try:
+            return self.runs[external_id]
+        except KeyError:
+            raise AdapterError(
+                f"{what} refers to run {external_id!r}, which this source has not reported"
+            ) from None
+
+    def _write_task_runs(self, b: Batch) -> None:
+        rows = []
+        for tr in b.task_runs:
+            run_id, pipeline_id = self._run(tr.run_id, f"task run {tr.task_id!r}")
+            rows.append(
+                {"run_id": run_id, "task_id": self.tasks[(pipeline_id, tr.task_id)],
+                 "attempt": tr.attempt, "map_index": tr.map_index, "status": tr.status.value,
+                 "raw_status": tr.raw_status, "queued_at": tr.queued_at,
+                 "started_at": tr.started_at, "ended_at": tr.ended_at,
+                 "duration_s": _duration(tr.duration_s, tr.started_at, tr.ended_at),
+                 "error": tr.error, "log_url": tr.log_url, "meta": dict(tr.metadata)})
+        keys = ["run_id", "task_id", "attempt", "map_index"]
+        cols = [c for c in rows[0] if c not in keys] if rows else []
+        self.upsert(_task_run, rows, keys, cols)
+
+    # -- assets -------------------------------------------------------------------------------
+
+    def _write_assets(self, b: Batch) -> None:
+        def row(a: AssetRecord, with_meta: bool) -> dict[str, Any]:
+            r = {"uri": a.uri, "kind": a.kind, "description": a.description,
+                 "freshness_max_age_s": a.freshness_max_age_s}
+            if with_meta:
+                r["meta"] = dict(a.metadata)
+            return r
+
+        scalar = ["kind", "description", "freshness_max_age_s"]
+        # Several sources describe the same asset; one that knows less keeps what others said.
+        self.upsert(_asset, [row(a, True) for a in b.assets if a.metadata], ["uri"],
+               [*scalar, "meta"], keep_existing=scalar)
+        self.upsert(_asset, [row(a, False) | {"meta": {}} for a in b.assets
+                                   if not a.metadata], ["uri"], scalar, keep_existing=scalar)
+        wanted = {a.uri for a in b.assets}
+        wanted.update(e.asset_uri for e in b.asset_events)
+        wanted.update(c.asset_uri for c in b.check_results)
+        wanted.update(ref.ref for e in b.edges for ref in (e.upstream, e.downstream)
+                      if ref.kind is NodeKind.ASSET)
+        self.upsert(_asset, [{"uri": u, "meta": {}} for u in sorted(wanted)], ["uri"])
+        for part in chunks(sorted(wanted)):
+            q = select(_asset.c.uri, _asset.c.id).where(_asset.c.uri.in_(part))
+            self.assets.update({u: i for u, i in self.conn.execute(q)})
+        aliases = [{"asset_id": self.assets[a.uri], "source_id": self.source_id, "alias": a.alias}
+                   for a in b.assets if a.alias]
+        self.upsert(_alias, aliases, ["source_id", "alias"], ["asset_id"])
+        by_id = {self.assets[a.uri]: a for a in b.assets}
+        self._replace_labels(_owner, "name", "asset", {i: a.owners for i, a in by_id.items()})
+        self._replace_labels(_tag, "tag", "asset", {i: a.tags for i, a in by_id.items()})
+        if any(a.freshness_max_age_s is not None for a in b.assets):
+            self._refresh_staleness(list(by_id))
+
+    def _write_asset_events(self, events: Sequence[AssetEventRecord]) -> None:
+        task_runs = self._task_runs_for(events)
+        rows = []
+        for e in events:
+            run_id = self._run(e.run_id, f"asset event on {e.asset_uri!r}")[0] if e.run_id else None
+            tr_id = task_runs.get((e.run_id, e.task_id, e.attempt)) if e.task_id else None
+            rows.append(
+                {"source_id": self.source_id, "event_key": e.key(),
+                 "asset_id": self.assets[e.asset_uri], "kind": e.kind.value, "at": e.at,
+                 "run_id": run_id, "task_run_id": tr_id, "row_count": e.row_count,
+                 "meta": dict(e.metadata)})
+        keys = ["source_id", "event_key"]
+        self.upsert(_event, rows, keys, [c for c in rows[0] if c not in keys] if rows else [])
+        latest: dict[int, datetime] = {}
+        for e in events:
+            if e.kind is AssetEventKind.PRODUCED:
+                aid = self.assets[e.asset_uri]
+                latest[aid] = max(e.at, latest.get(aid, e.at))
+        if latest:
+            stmt = (update(_asset).where(_asset.c.id == bindparam("i"))
+                    .where(or_(_asset.c.last_produced_at.is_(None),
+                               _asset.c.last_produced_at < bindparam("at")))
+                    .values(last_produced_at=bindparam("at")))
+            self.execute(stmt, [{"i": i, "at": at} for i, at in latest.items()])
+            self._refresh_staleness(list(latest))
+
+    def _task_runs_for(
+        self, events: Sequence[AssetEventRecord]
+    ) -> dict[tuple[str | None, str | None, int | None], int]:
+        """Task run ids for events that name a task; without an attempt, the latest one."""
+        wanted = {(e.run_id, e.task_id, e.attempt) for e in events if e.run_id and e.task_id}
+        if not wanted:
+            return {}
+        by_cid = {}
+        for run_ext, task_ext, attempt in wanted:
+            run_id, pipeline_id = self._run(run_ext or "", "asset event")
+            task_id = self.tasks.get((pipeline_id, task_ext or ""))
+            if task_id is None:
+                continue
+            by_cid[(run_ext, task_ext, attempt)] = (run_id, task_id, attempt)
+        found: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+        pairs = sorted({(r, tk) for r, tk, _ in by_cid.values()})
+        for part in chunks(pairs):
+            q = select(_task_run.c.run_id, _task_run.c.task_id, _task_run.c.attempt,
+                       _task_run.c.id).where(tuple_(_task_run.c.run_id,
+                                                    _task_run.c.task_id).in_(part))
+            for r, tk, att, i in self.conn.execute(q):
+                found[(r, tk)].append((att, i))
+        out = {}
+        for key, (r, tk, attempt) in by_cid.items():
+            candidates = sorted(found.get((r, tk), []))
+            match = [i for a, i in candidates if attempt is None or a == attempt]
+            if match:
+                out[key] = match[-1]
+        return out
+
+    def _refresh_staleness(self, asset_ids: list[int]) -> None:
+        changes = []
+        for part in chunks(sorted(asset_ids)):
+            q = select(_asset.c.id, _asset.c.last_produced_at, _asset.c.freshness_max_age_s,
+                       _asset.c.stale_after).where(_asset.c.id.in_(part))
+            for i, last, max_age, stale_after in self.conn.execute(q):
+                new = None
+                if max_age is not None and last is not None:
+                    new = last + timedelta(seconds=max_age)
+                if new != stale_after:
+                    changes.append({"i": i, "s": new})
+        if changes:
+            stmt = update(_asset).where(_asset.c.id == bindparam("i")).values(
+                stale_after=bindparam("s"))
+            self.execute(stmt, changes)
+
+    def _write_checks(self, b: Batch) -> None:
+        rows = [
+            {"source_id": self.source_id, "result_key": c.key(),
+             "asset_id": self.assets[c.asset_uri], "check_name": c.check_name,
+             "passed": c.passed, "severity": c.severity, "at": c.at,
+             "run_id": self._run(c.run_id, f"check {c.check_name!r}")[0] if c.run_id else None,
+             "meta": dict(c.metadata)}
+            for c in b.check_results
+        ]
+        keys = ["source_id", "result_key"]
+        self.upsert(_check, rows, keys, [c for c in rows[0] if c not in keys] if rows else [])
+
+    # -- lineage ------------------------------------------------------------------------------
+
+    def _node(self, ref: NodeRef) -> tuple[str, int]:
+        if ref.kind is NodeKind.ASSET:
+            return NodeKind.ASSET.value, self.assets[ref.ref]
+        if ref.kind is NodeKind.PIPELINE:
+            return NodeKind.PIPELINE.value, self.pipelines[ref.ref]
+        return NodeKind.TASK.value, self.tasks[(self.pipelines[ref.ref], ref.task or "")]
+
+    def _write_edges(self, b: Batch) -> bool:
+        edges = list(b.edges)
+        edges.extend(
+            EdgeRecord(NodeRef.of_task(x.pipeline_id, up), NodeRef.of_task(x.pipeline_id,
+                                                                          x.external_id))
+            for x in b.tasks for up in x.upstream
+        )
+        rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for e in edges:
+            (fk, fi), (tk, ti) = self._node(e.upstream), self._node(e.downstream)
+            key = (e.origin.value, fk, fi, tk, ti)
+            seen = e.seen_at
+            row = rows.setdefault(key, {"source_id": self.source_id, "origin": key[0],
+                                        "from_kind": fk, "from_id": fi, "to_kind": tk,
+                                        "to_id": ti, "first_seen": seen or self.now,
+                                        "last_seen": seen or self.now, "explicit": False})
+            if seen is not None:
+                row["first_seen"] = min(row["first_seen"], seen) if row["explicit"] else seen
+                row["last_seen"] = max(row["last_seen"], seen) if row["explicit"] else seen
+                row["explicit"] = True
+        if not rows:
+            return False
+        keys = ["source_id", "origin", "from_kind", "from_id", "to_kind", "to_id"]
+        new = self.upsert(_edge, [{k: v for k, v in r.items() if k != "explicit"}
+                                        for r in rows.values()], keys)
+        # Only an edge's own timestamps move first/last seen: re-writing a batch changes nothing.
+        seen_rows = [{"s": r["source_id"], "o": r["origin"], "fk": r["from_kind"],
+                      "fi": r["from_id"], "tk": r["to_kind"], "ti": r["to_id"],
+                      "first": r["first_seen"], "last": r["last_seen"]}
+                     for r in rows.values() if r["explicit"]]
+        if seen_rows:
+            match = and_(_edge.c.source_id == bindparam("s"), _edge.c.origin == bindparam("o"),
+                         _edge.c.from_kind == bindparam("fk"), _edge.c.from_id == bindparam("fi"),
+                         _edge.c.to_kind == bindparam("tk"), _edge.c.to_id == bindparam("ti"))
+            self.execute(update(_edge).where(match, _edge.c.last_seen < bindparam("last"))
+                              .values(last_seen=bindparam("last")), seen_rows)
+            self.execute(update(_edge).where(match, _edge.c.first_seen > bindparam("first"))
+                              .values(first_seen=bindparam("first")), seen_rows)
+        return new > 0
+
+    # -- owners and tags ----------------------------------------------------------------------
+
+    def _replace_labels(
+        self, table: Table, column: str, kind: str, wanted: dict[int, tuple[str, ...]]
+    ) -> None:
+        """Make each entity's labels exactly ``wanted``, touching only rows that differ."""
+        if not wanted:
+            return
+        have: set[tuple[int, str]] = set()
+        for part in chunks(sorted(wanted)):
+            q = select(table.c.entity_id, table.c[column]).where(
+                table.c.entity_kind == kind, table.c.entity_id.in_(part))
+            have.update((i, v) for i, v in self.conn.execute(q))
+        want = {(i, v) for i, values in wanted.items() for v in values}
+        gone = sorted(have - want)
+        for part in chunks(gone):
+            self.execute(delete(table).where(
+                table.c.entity_kind == kind, tuple_(table.c.entity_id, table.c[column]).in_(part)))
+        new = [{"entity_kind": kind, "entity_id": i, column: v} for i, v in sorted(want - have)]
+        if new:
+            self.execute(table.insert(), new)
