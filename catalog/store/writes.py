@@ -202,7 +202,10 @@ class _BatchWriter:
         run_pipeline.update({ext: p for ext, (_, p) in self.runs.items()})
         wanted = {(pid[x.pipeline_id], x.external_id) for x in b.tasks}
         wanted.update((pid[x.pipeline_id], up) for x in b.tasks for up in x.upstream)
-        wanted.update((run_pipeline[tr.run_id], tr.task_id) for tr in b.task_runs)
+        for tr in b.task_runs:
+            if tr.run_id not in run_pipeline:
+                self._run(tr.run_id, f"task run {tr.task_id!r}")  # raises: an unknown run
+            wanted.add((run_pipeline[tr.run_id], tr.task_id))
         wanted.update((pid[ref.ref], ref.task) for e in b.edges for ref in (e.upstream, e.downstream)
                       if ref.kind is NodeKind.TASK and ref.task is not None)
         declared = {(r["pipeline_id"], r["external_id"]) for r in rows}

@@ -1,0 +1,25 @@
+"""Every row of every table, for before/after comparisons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import SQLModel
+
+from catalog.store.store import Store
+
+
+def snapshot(store: Store, *, skip: tuple[str, ...] = ("sync_state",)) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    with store.engine.connect() as conn:
+        for name, table in sorted(SQLModel.metadata.tables.items()):
+            if name in skip:
+                continue
+            order = list(table.primary_key.columns)
+            out[name] = [tuple(r) for r in conn.execute(select(table).order_by(*order))]
+    return out
+
+
+def counts(store: Store) -> dict[str, int]:
+    return {name: len(rows) for name, rows in snapshot(store).items()}

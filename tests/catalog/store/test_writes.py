@@ -1,0 +1,206 @@
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from catalog.enums import AssetEventKind, RunStatus
+from catalog.errors import AdapterError
+from catalog.records import (
+    AssetEventRecord,
+    AssetRecord,
+    Batch,
+    EdgeRecord,
+    NodeRef,
+    PipelineRecord,
+    RunRecord,
+    TaskRunRecord,
+)
+from catalog.store import tables as t
+from catalog.store.store import DATA_VERSION, LINEAGE_VERSION, Store
+from tests.catalog.store.estate import ORDERS, T0, estate_batch
+from tests.catalog.store.snapshot import counts, snapshot
+
+
+def rows(store: Store, model: type[t.SQLModel], *where: object) -> list[t.SQLModel]:
+    with store.session() as s:
+        return list(s.scalars(select(model).where(*where)))  # type: ignore[arg-type]
+
+
+def test_same_batch_twice_changes_nothing(store: Store) -> None:
+    source = store.ensure_source("airflow-prod", "airflow")
+    store.write_batch(source, estate_batch())
+    first = snapshot(store)
+    store.write_batch(source, estate_batch())
+    assert snapshot(store) == first
+    assert counts(store) == {
+        "asset": 2, "asset_alias": 1, "asset_event": 2, "check_result": 1, "lineage_edge": 4,
+        "meta": 2, "owner": 3, "pipeline": 2, "run": 2, "source": 1, "tag": 3, "task": 2,
+        "task_run": 5,
+    }
+
+
+def test_cursor_commits_with_the_batch(store: Store) -> None:
+    source = store.ensure_source("s", "synthetic")
+    store.write_batch(source, estate_batch(cursor=7))
+    assert store.read_cursor(source) == {"page": 7}
+
+
+def test_bad_reference_writes_nothing(store: Store) -> None:
+    source = store.ensure_source("s", "synthetic")
+    bad = replace(estate_batch(cursor=2),
+                  task_runs=(TaskRunRecord("no-such-run", "extract", RunStatus.SUCCESS),))
+    with pytest.raises(AdapterError, match="no-such-run"):
+        store.write_batch(source, bad)
+    assert store.read_cursor(source) is None
+    assert counts(store)["run"] == 0
+    assert counts(store)["pipeline"] == 0
+
+
+def test_references_create_bare_pipelines_and_tasks_later_filled_in(store: Store) -> None:
+    source = store.ensure_source("s", "synthetic")
+    store.write_batch(source, Batch(cursor={}, runs=(RunRecord("etl", "r1", RunStatus.RUNNING),),
+                                    task_runs=(TaskRunRecord("r1", "t1", RunStatus.RUNNING),)))
+    (bare,) = rows(store, t.Pipeline)
+    assert bare.name == "etl"  # type: ignore[attr-defined]
+    store.write_batch(source, Batch(cursor={}, pipelines=(PipelineRecord("etl", "The ETL"),)))
+    (full,) = rows(store, t.Pipeline)
+    assert full.name == "The ETL"  # type: ignore[attr-defined]
+    assert [x.external_id for x in rows(store, t.Task)] == ["t1"]  # type: ignore[attr-defined]
+
+
+def test_runs_of_two_sources_with_the_same_id_stay_apart(store: Store) -> None:
+    a = store.ensure_source("a", "airflow")
+    b = store.ensure_source("b", "airflow")
+    store.write_batch(a, estate_batch())
+    store.write_batch(b, estate_batch())
+    assert counts(store)["run"] == 4
+    assert counts(store)["asset"] == 2  # assets are global: one identity, two aliases
+    assert counts(store)["asset_alias"] == 2
+
+
+def test_labels_are_replaced_exactly(store: Store) -> None:
+    source = store.ensure_source("s", "synthetic")
+    store.write_batch(source, estate_batch())
+    renamed = PipelineRecord("etl", "Nightly ETL", owners=("bob",), tags=("nightly",))
+    store.write_batch(source, Batch(cursor={}, pipelines=(renamed,)))
+    owners = rows(store, t.Owner, t.Owner.entity_kind == "pipeline")
+    assert [o.name for o in owners] == ["bob"]  # type: ignore[attr-defined]
+    tags = rows(store, t.Tag, t.Tag.entity_kind == "pipeline")
+    assert [x.tag for x in tags] == ["nightly"]  # type: ignore[attr-defined]
+
+
+def test_a_source_that_knows_less_keeps_what_another_said(store: Store) -> None:
+    a = store.ensure_source("a", "dagster")
+    b = store.ensure_source("b", "openlineage")
+    store.write_batch(a, Batch(cursor={}, assets=(
+        AssetRecord(ORDERS, kind="table", description="orders", freshness_max_age_s=60,
+                    metadata={"cols": 3}),)))
+    store.write_batch(b, Batch(cursor={}, assets=(AssetRecord(ORDERS),)))
+    (asset,) = rows(store, t.Asset)
+    assert (asset.kind, asset.description, asset.freshness_max_age_s, asset.meta) == (  # type: ignore[attr-defined]
+        "table", "orders", 60, {"cols": 3})
+
+
+def test_freshness_follows_the_latest_materialisation(store: Store) -> None:
+    source = store.ensure_source("s", "synthetic")
+    store.write_batch(source, estate_batch())
+    (asset,) = rows(store, t.Asset, t.Asset.uri == ORDERS)
+    produced = T0 + timedelta(days=1, minutes=2)
+    assert asset.last_produced_at == produced  # type: ignore[attr-defined]
+    assert asset.stale_after == produced + timedelta(days=1)  # type: ignore[attr-defined]
+    older = AssetEventRecord(ORDERS, AssetEventKind.PRODUCED, T0 - timedelta(days=3))
+    newer = AssetEventRecord(ORDERS, AssetEventKind.PRODUCED, T0 + timedelta(days=5))
+    store.write_batch(source, Batch(cursor={}, asset_events=(older,)))
+    (asset,) = rows(store, t.Asset, t.Asset.uri == ORDERS)
+    assert asset.last_produced_at == produced  # type: ignore[attr-defined]  # a late event never moves it back
+    store.write_batch(source, Batch(cursor={}, asset_events=(newer,)))
+    (asset,) = rows(store, t.Asset, t.Asset.uri == ORDERS)
+    assert asset.stale_after == T0 + timedelta(days=6)  # type: ignore[attr-defined]
+
+
+def test_asset_event_is_linked_to_its_task_run_attempt(store: Store) -> None:
+    source = store.ensure_source("s", "synthetic")
+    store.write_batch(source, estate_batch())
+    (event,) = rows(store, t.AssetEvent, t.AssetEvent.kind == "produced")
+    (task_run,) = rows(store, t.TaskRun, t.TaskRun.id == event.task_run_id)  # type: ignore[attr-defined]
+    assert task_run.status == "success"  # type: ignore[attr-defined]
+    assert event.row_count == 1200  # type: ignore[attr-defined]
+
+
+def test_parent_runs_resolve_within_and_across_batches(store: Store) -> None:
+    source = store.ensure_source("s", "synthetic")
+    store.write_batch(source, estate_batch())
+    child = RunRecord("etl", "child", RunStatus.SUCCESS, parent_run_id="manual__2")
+    store.write_batch(source, Batch(cursor={}, runs=(child,)))
+    by_ext = {r.external_id: r for r in rows(store, t.Run)}  # type: ignore[attr-defined]
+    assert by_ext["manual__2"].parent_run_id == by_ext["scheduled__1"].id  # type: ignore[attr-defined]
+    assert by_ext["child"].parent_run_id == by_ext["manual__2"].id  # type: ignore[attr-defined]
+
+
+def test_datetimes_are_stored_and_returned_as_utc(store: Store) -> None:
+    source = store.ensure_source("s", "synthetic")
+    cet = timezone(timedelta(hours=1))
+    naive = datetime(2026, 1, 1, 12, 0)
+    store.write_batch(source, Batch(cursor={}, runs=(
+        RunRecord("p", "aware", RunStatus.SUCCESS, started_at=datetime(2026, 1, 1, 13, tzinfo=cet)),
+        RunRecord("p", "naive", RunStatus.SUCCESS, started_at=naive),
+    )))
+    for run in rows(store, t.Run):
+        assert run.started_at == datetime(2026, 1, 1, 12, tzinfo=UTC)  # type: ignore[attr-defined]
+        assert run.started_at.tzinfo is not None  # type: ignore[attr-defined]
+
+
+def test_duration_and_happened_at_are_derived(store: Store) -> None:
+    source = store.ensure_source("s", "synthetic")
+    store.write_batch(source, estate_batch())
+    run = next(r for r in rows(store, t.Run) if r.external_id == "scheduled__1")  # type: ignore[attr-defined]
+    assert run.duration_s == 175.0  # type: ignore[attr-defined]
+    assert run.happened_at == T0 + timedelta(seconds=5)  # type: ignore[attr-defined]
+
+
+def test_versions_move_only_when_something_changed(store: Store) -> None:
+    source = store.ensure_source("s", "synthetic")
+    store.write_batch(source, estate_batch())
+    data, lineage = store.version(DATA_VERSION), store.version(LINEAGE_VERSION)
+    assert (data, lineage) == (1, 1)
+    store.write_batch(source, estate_batch())
+    assert (store.version(DATA_VERSION), store.version(LINEAGE_VERSION)) == (1, 1)
+    moved = replace(estate_batch(), runs=(replace(estate_batch().runs[0], error="other"),))
+    store.write_batch(source, moved)
+    assert (store.version(DATA_VERSION), store.version(LINEAGE_VERSION)) == (2, 1)
+    edge = EdgeRecord(NodeRef.asset(ORDERS), NodeRef.asset("s3://lake/clean/orders"))
+    store.write_batch(source, Batch(cursor={}, edges=(edge,)))
+    assert (store.version(DATA_VERSION), store.version(LINEAGE_VERSION)) == (3, 2)
+
+
+def test_edge_seen_times_only_widen(store: Store) -> None:
+    source = store.ensure_source("s", "synthetic")
+    up, down = NodeRef.asset("a://x"), NodeRef.asset("a://y")
+    for seen in (T0, T0 - timedelta(days=1), T0 + timedelta(days=1), T0):
+        store.write_batch(source, Batch(cursor={}, edges=(EdgeRecord(up, down, seen_at=seen),)))
+    (edge,) = rows(store, t.LineageEdge)
+    assert edge.first_seen == T0 - timedelta(days=1)  # type: ignore[attr-defined]
+    assert edge.last_seen == T0 + timedelta(days=1)  # type: ignore[attr-defined]
+
+
+def test_a_big_batch_crosses_every_chunk_boundary(store: Store) -> None:
+    source = store.ensure_source("s", "synthetic")
+    runs = tuple(RunRecord(f"p{i % 7}", f"r{i}", RunStatus.SUCCESS, started_at=T0)
+                 for i in range(2500))
+    task_runs = tuple(TaskRunRecord(f"r{i}", "t", RunStatus.SUCCESS) for i in range(2500))
+    store.write_batch(source, Batch(cursor={}, runs=runs, task_runs=task_runs))
+    assert counts(store)["run"] == 2500
+    assert counts(store)["task_run"] == 2500
+    assert counts(store)["task"] == 7
+
+
+def test_leases_keep_two_workers_off_one_source(store: Store) -> None:
+    source = store.ensure_source("s", "synthetic")
+    assert store.try_lease(source, "worker-1", timedelta(minutes=5))
+    assert not store.try_lease(source, "worker-2", timedelta(minutes=5))
+    store.finish_sync(source, "worker-1", None)
+    assert store.try_lease(source, "worker-2", timedelta(seconds=-1))  # expires at once
+    assert store.try_lease(source, "worker-3", timedelta(minutes=5))

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import pytest
+
+from catalog.enums import NodeKind
+from catalog.filters import Direction
+from catalog.lineage import LineageGraph
+from catalog.records import Batch, EdgeRecord, NodeRef
+from catalog.store.store import Store
+
+
+def chain(store: Store, length: int, source: str = "s") -> None:
+    """a0 -> a1 -> ... -> a{length}, plus a side branch a1 -> side."""
+    sid = store.ensure_source(source, "synthetic")
+    edges = [EdgeRecord(NodeRef.asset(f"x://a{i}"), NodeRef.asset(f"x://a{i + 1}"))
+             for i in range(length)]
+    edges.append(EdgeRecord(NodeRef.asset("x://a1"), NodeRef.asset("x://side")))
+    store.write_batch(sid, Batch(cursor={}, edges=tuple(edges)))
+
+
+def asset_id(store: Store, uri: str) -> int:
+    from catalog.store import reads
+
+    with store.session() as s:
+        asset = reads.read_asset_by_uri(s, uri)
+        assert asset is not None and asset.id is not None
+        return asset.id
+
+
+@pytest.fixture
+def graph(store: Store) -> LineageGraph:
+    chain(store, 20)
+    return LineageGraph(store)
+
+
+def test_downstream_is_bounded_by_depth(store: Store, graph: LineageGraph) -> None:
+    start = (NodeKind.ASSET.value, asset_id(store, "x://a0"))
+    result = graph.walk([start], Direction.DOWNSTREAM, 10)
+    depths = sorted(n.depth for n in result.nodes)
+    assert depths == [0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert len(result.edges) == 11  # the edges among the nodes found, nothing beyond
+
+
+def test_upstream_and_both(store: Store, graph: LineageGraph) -> None:
+    side = (NodeKind.ASSET.value, asset_id(store, "x://side"))
+    up = graph.walk([side], Direction.UPSTREAM, 5)
+    assert sorted(n.depth for n in up.nodes) == [0, 1, 2]
+    middle = (NodeKind.ASSET.value, asset_id(store, "x://a5"))
+    both = graph.walk([middle], Direction.BOTH, 2)
+    assert sorted(n.depth for n in both.nodes) == [0, 1, 1, 2, 2]
+
+
+def test_unknown_node_is_just_itself(graph: LineageGraph) -> None:
+    result = graph.walk([("asset", 10_000)], Direction.DOWNSTREAM, 3)
+    assert [(n.id, n.depth) for n in result.nodes] == [(10_000, 0)]
+
+
+def test_graph_is_rebuilt_only_when_lineage_changed(store: Store, graph: LineageGraph) -> None:
+    first = graph.graph()
+    assert graph.graph() is first  # nothing changed: the cached graph
+    sid = store.source_id("s")
+    store.write_batch(sid, Batch(cursor={}, edges=(
+        EdgeRecord(NodeRef.asset("x://a1"), NodeRef.asset("x://side")),)))  # known edge
+    assert graph.graph() is first
+    store.write_batch(sid, Batch(cursor={}, edges=(
+        EdgeRecord(NodeRef.asset("x://side"), NodeRef.asset("x://new")),)))
+    assert graph.graph() is not first
+
+
+def test_two_processes_see_the_same_graph(store: Store) -> None:
+    chain(store, 3)
+    api_a, api_b = LineageGraph(store), LineageGraph(Store(store.url, migrate=False))
+    assert api_a.graph().number_of_edges() == api_b.graph().number_of_edges() == 4
+    chain(store, 6, source="other")  # written through a third connection
+    assert api_a.graph().number_of_edges() == api_b.graph().number_of_edges() == 7
+
+
+def test_edges_reported_by_two_sources_are_one_edge_with_both(store: Store) -> None:
+    chain(store, 2, source="a")
+    chain(store, 2, source="b")
+    graph = LineageGraph(store).graph()
+    assert graph.number_of_edges() == 3
+    for _, _, data in graph.edges(data=True):
+        assert len(data["sources"]) == 2
