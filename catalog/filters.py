@@ -10,12 +10,18 @@ from catalog.enums import RunStatus, TriggerKind
 from catalog.errors import InvalidArgument
 
 
-def check_window(since: datetime | None, until: datetime | None, *, prefix: str = "") -> None:
-    for name, value in ((f"{prefix}since", since), (f"{prefix}until", until)):
-        if value is not None and value.tzinfo is None:
-            raise InvalidArgument(name, "needs a time zone (e.g. 2026-11-01T00:00:00Z)")
+def check_aware(name: str, value: datetime | None) -> None:
+    if value is not None and value.tzinfo is None:
+        raise InvalidArgument(name, "needs a time zone (e.g. 2026-11-01T00:00:00Z)")
+
+
+def check_window(since: datetime | None, until: datetime | None, *, prefix: str = "",
+                 names: tuple[str, str] = ("since", "until")) -> None:
+    first, last = (f"{prefix}{n}" for n in names)
+    check_aware(first, since)
+    check_aware(last, until)
     if since is not None and until is not None and since > until:
-        raise InvalidArgument(f"{prefix}since", f"is after {prefix}until ({since} > {until})")
+        raise InvalidArgument(first, f"is after {last} ({since} > {until})")
 
 
 @dataclass(frozen=True, slots=True)

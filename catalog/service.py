@@ -13,7 +13,14 @@ from typing import TypeVar
 
 from catalog.enums import FAILURE_STATUSES, NodeKind
 from catalog.errors import InvalidArgument
-from catalog.filters import AssetFilter, Direction, PipelineFilter, RunFilter, check_window
+from catalog.filters import (
+    AssetFilter,
+    Direction,
+    PipelineFilter,
+    RunFilter,
+    check_aware,
+    check_window,
+)
 from catalog.lineage import MAX_DEPTH, LineageGraph, LineageResult, Node
 from catalog.pagination import Page, PageRequest
 from catalog.store import reads
@@ -48,6 +55,10 @@ class Catalog:
         with self.store.session() as s:
             return reads.read_sources(s, page)
 
+    def count_sources(self) -> int:
+        with self.store.session() as s:
+            return reads.count_sources(s)
+
     def pipelines(self, f: PipelineFilter, page: PageRequest) -> Page[t.Pipeline]:
         with self.store.session() as s:
             return reads.read_pipelines(s, f, page)
@@ -81,6 +92,7 @@ class Catalog:
             return reads.count_assets(s, f)
 
     def stale_assets(self, page: PageRequest, at: datetime | None = None) -> Page[t.Asset]:
+        check_aware("at", at)
         with self.store.session() as s:
             return reads.read_stale_assets(s, at or self.clock(), page)
 
@@ -90,7 +102,7 @@ class Catalog:
 
     def produced_between(self, start: datetime, end: datetime,
                          page: PageRequest) -> Page[t.AssetEvent]:
-        check_window(start, end)
+        check_window(start, end, names=("start", "end"))
         with self.store.session() as s:
             return reads.read_produced_between(s, start, end, page)
 
@@ -155,6 +167,36 @@ class Catalog:
         with self.store.session() as s:
             return reads.read_sync_states(s, source_ids)
 
+    # -- batched pages of children, newest first (for nested connections) ------------------------
+
+    def runs_of_pipelines(self, pipeline_ids: Sequence[int],
+                          page: PageRequest) -> list[Page[t.Run]]:
+        with self.store.session() as s:
+            return reads.read_latest_children(s, t.Run, "pipeline_id", pipeline_ids,
+                                              "happened_at", page)
+
+    def count_runs_of_pipelines(self, pipeline_ids: Sequence[int]) -> list[int]:
+        with self.store.session() as s:
+            return reads.count_children(s, t.Run, "pipeline_id", pipeline_ids)
+
+    def event_pages_of_assets(self, asset_ids: Sequence[int],
+                              page: PageRequest) -> list[Page[t.AssetEvent]]:
+        with self.store.session() as s:
+            return reads.read_latest_children(s, t.AssetEvent, "asset_id", asset_ids, "at", page)
+
+    def count_events_of_assets(self, asset_ids: Sequence[int]) -> list[int]:
+        with self.store.session() as s:
+            return reads.count_children(s, t.AssetEvent, "asset_id", asset_ids)
+
+    def check_pages_of_assets(self, asset_ids: Sequence[int],
+                              page: PageRequest) -> list[Page[t.CheckResult]]:
+        with self.store.session() as s:
+            return reads.read_latest_children(s, t.CheckResult, "asset_id", asset_ids, "at", page)
+
+    def count_checks_of_assets(self, asset_ids: Sequence[int]) -> list[int]:
+        with self.store.session() as s:
+            return reads.count_children(s, t.CheckResult, "asset_id", asset_ids)
+
     # -- lineage ------------------------------------------------------------------------------
 
     def lineage(self, node: Node, direction: Direction, depth: int) -> LineageResult:
@@ -180,6 +222,13 @@ class Catalog:
         outputs = sorted((i, i in produced) for i in produced | declared)
         starts = [(NodeKind.ASSET.value, i) for i, _ in outputs]
         return Impact(run, outputs, self.lineage_graph.walk(starts, Direction.DOWNSTREAM, depth))
+
+
+def is_stale(asset: t.Asset, at: datetime) -> bool:
+    """The freshness rule :meth:`Catalog.stale_assets` applies, for one asset already loaded."""
+    if asset.freshness_max_age_s is None:
+        return False
+    return asset.stale_after is None or asset.stale_after < at
 
 
 def _check_depth(depth: int) -> None:

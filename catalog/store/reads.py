@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 from catalog.enums import AssetEventKind
+from catalog.errors import InvalidArgument
 from catalog.filters import AssetFilter, PipelineFilter, RunFilter
 from catalog.pagination import Page, PageRequest, decode_cursor, encode_cursor
 from catalog.store import tables as t
@@ -24,11 +25,18 @@ def _col(model: Any, name: str) -> Any:
     return getattr(model, name)
 
 
+def _parse_id(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidArgument("after", "is not a cursor this list returned") from None
+
+
 def _page_by_id(session: Session, query: Select[Any], model: type[M], page: PageRequest) -> Page[M]:
     ident = _col(model, "id")
     if page.after is not None:
         (last,) = decode_cursor(page.after, arity=1)
-        query = query.where(ident > int(last))
+        query = query.where(ident > _parse_id(last))
     rows = list(session.scalars(query.order_by(ident).limit(page.first + 1)))
     items = rows[: page.first]
     return Page(items, [encode_cursor(r.id) for r in items], len(rows) > page.first)  # type: ignore[attr-defined]
@@ -38,8 +46,6 @@ def _parse_time(value: Any) -> datetime:
     try:
         parsed = datetime.fromisoformat(str(value))
     except ValueError:
-        from catalog.errors import InvalidArgument
-
         raise InvalidArgument("after", "is not a cursor this list returned") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
@@ -50,7 +56,7 @@ def _page_by_time(session: Session, query: Select[Any], model: type[M], time_col
     if page.after is not None:
         last_at, last_id = decode_cursor(page.after, arity=2)
         key = tuple_(at, ident)
-        bound = tuple_(_parse_time(last_at), int(last_id))
+        bound = tuple_(_parse_time(last_at), _parse_id(last_id))
         query = query.where(key < bound if newest_first else key > bound)
     order = (at.desc(), ident.desc()) if newest_first else (at.asc(), ident.asc())
     rows = list(session.scalars(query.order_by(*order).limit(page.first + 1)))
@@ -177,7 +183,7 @@ def read_stale_assets(session: Session, now: datetime, page: PageRequest) -> Pag
     query = select(t.Asset).where(_stale_condition(now))
     if page.after is not None:
         last_at, last_id = decode_cursor(page.after, arity=2)
-        query = query.where(tuple_(key, a.id) > tuple_(_parse_time(last_at), int(last_id)))
+        query = query.where(tuple_(key, a.id) > tuple_(_parse_time(last_at), _parse_id(last_id)))
     rows = list(session.scalars(query.order_by(key, a.id).limit(page.first + 1)))
     items = rows[: page.first]
     cursors = [encode_cursor(r.stale_after or EPOCH, r.id) for r in items]
@@ -229,6 +235,46 @@ def read_children(session: Session, model: type[M], parent: str, ids: Sequence[i
     return [groups.get(i, []) for i in ids]
 
 
+def read_latest_children(session: Session, model: type[M], parent: str, ids: Sequence[int],
+                         time_col: str, page: PageRequest) -> list[Page[M]]:
+    """One newest-first keyset page of ``model`` rows per ``parent`` id, one query per chunk.
+
+    ROW_NUMBER() over each parent's rows (SQLite 3.25+, PostgreSQL) fetches ``first + 1`` rows
+    of every parent at once, so a list of pipelines with their latest runs is not N+1 queries.
+    """
+    at, ident, parent_col = _col(model, time_col), _col(model, "id"), _col(model, parent)
+    where: list[ColumnElement[bool]] = []
+    if page.after is not None:
+        last_at, last_id = decode_cursor(page.after, arity=2)
+        where.append(tuple_(at, ident) < tuple_(_parse_time(last_at), _parse_id(last_id)))
+    groups: dict[int, list[M]] = defaultdict(list)
+    for part in chunks(sorted(set(ids))):
+        rank = func.row_number().over(partition_by=parent_col, order_by=(at.desc(), ident.desc()))
+        ranked = select(ident.label("id"), rank.label("rank")).where(parent_col.in_(part), *where)
+        sub = ranked.subquery()
+        query = (select(model).join(sub, ident == sub.c.id).where(sub.c.rank <= page.first + 1)
+                 .order_by(parent_col, at.desc(), ident.desc()))
+        for row in session.scalars(query):
+            groups[getattr(row, parent)].append(row)
+    pages: list[Page[M]] = []
+    for i in ids:
+        rows = groups.get(i, [])
+        items = rows[: page.first]
+        cursors = [encode_cursor(getattr(r, time_col), r.id) for r in items]  # type: ignore[attr-defined]
+        pages.append(Page(items, cursors, len(rows) > page.first))
+    return pages
+
+
+def count_children(session: Session, model: type[SQLModel], parent: str,
+                   ids: Sequence[int]) -> list[int]:
+    parent_col = _col(model, parent)
+    counts: dict[int, int] = {}
+    for part in chunks(sorted(set(ids))):
+        query = select(parent_col, func.count()).where(parent_col.in_(part)).group_by(parent_col)
+        counts.update({p: int(n) for p, n in session.execute(query)})
+    return [counts.get(i, 0) for i in ids]
+
+
 def read_labels(session: Session, table: type[t.Owner] | type[t.Tag], kind: str,
                 ids: Sequence[int]) -> list[list[str]]:
     column = t.Owner.name if table is t.Owner else t.Tag.tag
@@ -252,6 +298,10 @@ def read_sync_states(session: Session, source_ids: Sequence[int]) -> list[t.Sync
 
 def read_sources(session: Session, page: PageRequest) -> Page[t.Source]:
     return _page_by_id(session, select(t.Source), t.Source, page)
+
+
+def count_sources(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(t.Source)) or 0)
 
 
 # -- lineage ---------------------------------------------------------------------------------

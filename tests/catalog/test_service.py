@@ -33,7 +33,7 @@ def test_failed_runs_default_to_the_last_week(catalog: Catalog) -> None:
 def test_windows_are_checked_by_argument_name(catalog: Catalog) -> None:
     with pytest.raises(InvalidArgument, match="'since'"):
         catalog.failed_runs_filter(NOW, T0)
-    with pytest.raises(InvalidArgument, match="'until'.*time zone"):
+    with pytest.raises(InvalidArgument, match="'end'.*time zone"):
         catalog.produced_between(T0, datetime(2026, 1, 1), PageRequest())
     with pytest.raises(InvalidArgument, match="'depth'"):
         catalog.lineage(("asset", 1), Direction.DOWNSTREAM, 0)

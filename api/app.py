@@ -1,0 +1,110 @@
+"""The HTTP app: GraphQL (GraphiQL in a browser) at ``/graphql`` and a health check."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from api.schema import schema
+from api.schema.context import Context, run_sync
+from catalog.service import Catalog
+from catalog.store.engine import default_database_url
+from catalog.store.store import Store
+
+log = logging.getLogger("tempox.api")
+
+BackgroundTask = Callable[[], Awaitable[None]]
+DATABASE_URL_ENV = "TEMPOX_DATABASE_URL"
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    def __init__(self, catalog: Catalog) -> None:
+        super().__init__(schema, graphql_ide="graphiql")
+        self.catalog = catalog
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        return Context.create(self.catalog, request, response)
+
+
+def database_url(settings: Any = None) -> str:
+    """The configured database: settings, else ``$TEMPOX_DATABASE_URL``, else the default file."""
+    if settings is not None:
+        return str(settings.database.url)
+    return os.environ.get(DATABASE_URL_ENV) or default_database_url()
+
+
+def create_app(
+    settings: Any = None,
+    *,
+    catalog: Catalog | None = None,
+    lifespan_tasks: Sequence[BackgroundTask] = (),
+) -> Starlette:
+    """The Tempox ASGI app.
+
+    ``catalog`` serves an existing catalog (tests, embedding); otherwise the app opens the
+    store that ``settings`` (or the environment) names and closes it on shutdown.
+    ``lifespan_tasks`` run for the app's lifetime (the background sync scheduler goes here):
+    each starts after startup, is cancelled on shutdown, and if one fails it is logged while
+    the API keeps serving.
+    """
+    owned: Store | None = None
+    if catalog is None:
+        owned = Store(database_url(settings))
+        catalog = Catalog(owned)
+    serving = catalog
+
+    async def healthz(_request: Request) -> JSONResponse:
+        try:
+            version = await run_sync(serving.data_version)
+        except Exception as exc:
+            log.warning("health check: database unreachable", exc_info=True)
+            first_line = next(iter(str(exc).strip().splitlines()), "")
+            reason = f"{type(exc).__name__}: {first_line}"
+            return JSONResponse(
+                {"status": "error", "database": "unreachable", "reason": reason}, status_code=503
+            )
+        return JSONResponse({"status": "ok", "database": "ok", "dataVersion": version})
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        tasks = [asyncio.create_task(_supervised(fn)) for fn in lifespan_tasks]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if owned is not None:
+                owned.close()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/graphql", GraphQLApp(serving)),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.catalog = serving
+    return app
+
+
+async def _supervised(task: BackgroundTask) -> None:
+    try:
+        await task()
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("background task %s stopped", getattr(task, "__name__", task))

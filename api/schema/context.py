@@ -1,0 +1,134 @@
+"""The per-request context: the catalog, one clock reading, and the request's DataLoaders.
+
+Every relation a type can follow has a loader here, so a list of fifty runs asking for their
+pipelines' owners costs one query per relation, not one per row. Loaders live for one request
+only: nothing cached in them outlives the response, so no request sees another's stale rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import TypeVar, TypeVarTuple
+
+import strawberry
+from anyio import to_thread
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.dataloader import DataLoader
+
+from catalog.pagination import Page, PageRequest
+from catalog.service import Catalog
+from catalog.store import tables as t
+
+R = TypeVar("R")
+Ts = TypeVarTuple("Ts")
+LabelKey = tuple[str, int]  # (entity kind, catalog id)
+
+
+async def run_sync(fn: Callable[[*Ts], R], *args: *Ts) -> R:
+    # The catalog is synchronous; a worker thread keeps one slow query (PostgreSQL across a
+    # network) from stalling every other request on the event loop.
+    return await to_thread.run_sync(fn, *args)
+
+
+def _batch(fetch: Callable[[list[int]], Sequence[R]]) -> DataLoader[int, R]:
+    async def load(keys: list[int]) -> Sequence[R]:
+        return await run_sync(fetch, keys)
+
+    return DataLoader(load_fn=load)
+
+
+def _labels(
+    fetch: Callable[[str, Sequence[int]], list[list[str]]],
+) -> DataLoader[LabelKey, list[str]]:
+    def grouped(keys: list[LabelKey]) -> list[list[str]]:
+        by_kind: dict[str, list[int]] = defaultdict(list)
+        for kind, ident in keys:
+            by_kind[kind].append(ident)
+        found: dict[LabelKey, list[str]] = {}
+        for kind, ids in by_kind.items():
+            found.update(
+                ((kind, i), labels) for i, labels in zip(ids, fetch(kind, ids), strict=True)
+            )
+        return [found[k] for k in keys]
+
+    async def load(keys: list[LabelKey]) -> list[list[str]]:
+        return await run_sync(grouped, keys)
+
+    return DataLoader(load_fn=load)
+
+
+class Loaders:
+    """One DataLoader per relation, created fresh for every request."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        c = self._catalog = catalog
+        self.source = _batch(partial(c.by_ids, t.Source))
+        self.pipeline = _batch(partial(c.by_ids, t.Pipeline))
+        self.task = _batch(partial(c.by_ids, t.Task))
+        self.run = _batch(partial(c.by_ids, t.Run))
+        self.task_run = _batch(partial(c.by_ids, t.TaskRun))
+        self.asset = _batch(partial(c.by_ids, t.Asset))
+        self.sync_state = _batch(c.sync_states)
+        self.owners = _labels(c.owners_of)
+        self.tags = _labels(c.tags_of)
+        self.tasks_of_pipeline = _batch(c.tasks_of_pipelines)
+        self.task_runs_of_run = _batch(c.task_runs_of_runs)
+        self.events_of_run = _batch(c.events_of_runs)
+        self.aliases_of_asset = _batch(c.aliases_of_assets)
+        self.run_count_of_pipeline = _batch(c.count_runs_of_pipelines)
+        self.event_count_of_asset = _batch(c.count_events_of_assets)
+        self.check_count_of_asset = _batch(c.count_checks_of_assets)
+        # Paged children: one loader per (first, after), since every parent in a list is asked
+        # for the same page of its children.
+        self._runs: dict[PageRequest, DataLoader[int, Page[t.Run]]] = {}
+        self._events: dict[PageRequest, DataLoader[int, Page[t.AssetEvent]]] = {}
+        self._checks: dict[PageRequest, DataLoader[int, Page[t.CheckResult]]] = {}
+
+    def runs_of_pipeline(self, page: PageRequest) -> DataLoader[int, Page[t.Run]]:
+        return _paged(self._runs, page, self._catalog.runs_of_pipelines)
+
+    def events_of_asset(self, page: PageRequest) -> DataLoader[int, Page[t.AssetEvent]]:
+        return _paged(self._events, page, self._catalog.event_pages_of_assets)
+
+    def checks_of_asset(self, page: PageRequest) -> DataLoader[int, Page[t.CheckResult]]:
+        return _paged(self._checks, page, self._catalog.check_pages_of_assets)
+
+
+def _paged(
+    cache: dict[PageRequest, DataLoader[int, Page[R]]],
+    page: PageRequest,
+    fetch: Callable[[Sequence[int], PageRequest], list[Page[R]]],
+) -> DataLoader[int, Page[R]]:
+    loader = cache.get(page)
+    if loader is None:
+        loader = cache[page] = _batch(lambda ids: fetch(ids, page))
+    return loader
+
+
+@dataclass
+class Context:
+    catalog: Catalog
+    loaders: Loaders
+    # One reading of the catalog's clock per request, so every "is it stale?" in a response
+    # is judged at the same instant.
+    now: datetime
+    request: Request | WebSocket | None = None
+    response: Response | WebSocket | None = None
+
+    @classmethod
+    def create(
+        cls,
+        catalog: Catalog,
+        request: Request | WebSocket | None = None,
+        response: Response | WebSocket | None = None,
+    ) -> Context:
+        return cls(catalog, Loaders(catalog), catalog.clock(), request, response)
+
+
+Info = strawberry.Info[Context, None]

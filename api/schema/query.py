@@ -1,0 +1,187 @@
+"""The Query root: one field per question, each one call into the catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, TypeVar
+
+import strawberry
+
+from api.schema.connection import Connection, connection
+from api.schema.context import Info, run_sync
+from api.schema.enums import Direction
+from api.schema.inputs import AssetFilter, LineageNodeInput, PipelineFilter, RunFilter, parse_id
+from api.schema.lineage import Impact, LineageGraph
+from api.schema.types import After, Asset, AssetEvent, First, NotFound, Pipeline, Run, Source
+from catalog.errors import InvalidArgument
+from catalog.pagination import DEFAULT_PAGE, Page, PageRequest
+
+Row = TypeVar("Row")
+T = TypeVar("T")
+
+RunResult = Annotated[Run | NotFound, strawberry.union("RunResult")]
+AssetResult = Annotated[Asset | NotFound, strawberry.union("AssetResult")]
+LineageResult = Annotated[LineageGraph | NotFound, strawberry.union("LineageResult")]
+ImpactResult = Annotated[Impact | NotFound, strawberry.union("ImpactResult")]
+
+
+async def _list(
+    fetch: Callable[[PageRequest], Page[Row]],
+    count: Callable[[], int],
+    convert: Callable[[Row], T],
+    first: int,
+    after: str | None,
+) -> Connection[T]:
+    page = await run_sync(fetch, PageRequest(first, after))
+    return connection(page, convert, lambda: run_sync(count))
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The orchestrators the catalog reads, with their sync status.")
+    async def sources(
+        self, info: Info, first: First = DEFAULT_PAGE, after: After = None
+    ) -> Connection[Source]:
+        c = info.context.catalog
+        return await _list(c.sources, c.count_sources, Source.from_row, first, after)
+
+    @strawberry.field
+    async def pipelines(
+        self,
+        info: Info,
+        filter: PipelineFilter | None = None,
+        first: First = DEFAULT_PAGE,
+        after: After = None,
+    ) -> Connection[Pipeline]:
+        c, f = info.context.catalog, (filter or PipelineFilter()).to_filter()
+        return await _list(
+            lambda p: c.pipelines(f, p),
+            lambda: c.count_pipelines(f),
+            Pipeline.from_row,
+            first,
+            after,
+        )
+
+    @strawberry.field(description="Runs of every source, newest first.")
+    async def runs(
+        self,
+        info: Info,
+        filter: RunFilter | None = None,
+        first: First = DEFAULT_PAGE,
+        after: After = None,
+    ) -> Connection[Run]:
+        c, f = info.context.catalog, (filter or RunFilter()).to_filter()
+        return await _list(
+            lambda p: c.runs(f, p), lambda: c.count_runs(f), Run.from_row, first, after
+        )
+
+    @strawberry.field(description="One run: by `id`, or by `source` name and `externalId`.")
+    async def run(
+        self,
+        info: Info,
+        id: strawberry.ID | None = None,
+        source: str | None = None,
+        external_id: str | None = None,
+    ) -> RunResult:
+        c = info.context.catalog
+        if id is not None:
+            row = await info.context.loaders.run.load(parse_id("id", id))
+        elif source is not None and external_id is not None:
+            row = await run_sync(c.run_by_external_id, source, external_id)
+        else:
+            raise InvalidArgument("id", "give either id, or both source and externalId")
+        if row is None:
+            what = id if id is not None else f"{external_id!r} in source {source!r}"
+            return NotFound(message=f"no run {what}")
+        return Run.from_row(row)
+
+    @strawberry.field(description="Runs that failed in a window; by default the last 7 days.")
+    async def failed_runs(
+        self,
+        info: Info,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        first: First = DEFAULT_PAGE,
+        after: After = None,
+    ) -> Connection[Run]:
+        c = info.context.catalog
+        f = c.failed_runs_filter(since, until)
+        return await _list(
+            lambda p: c.runs(f, p), lambda: c.count_runs(f), Run.from_row, first, after
+        )
+
+    @strawberry.field
+    async def assets(
+        self,
+        info: Info,
+        filter: AssetFilter | None = None,
+        first: First = DEFAULT_PAGE,
+        after: After = None,
+    ) -> Connection[Asset]:
+        c, f = info.context.catalog, (filter or AssetFilter()).to_filter()
+        return await _list(
+            lambda p: c.assets(f, p), lambda: c.count_assets(f), Asset.from_row, first, after
+        )
+
+    @strawberry.field(description="One asset by its canonical URI.")
+    async def asset(self, info: Info, uri: str) -> AssetResult:
+        row = await run_sync(info.context.catalog.asset, uri)
+        return NotFound(message=f"no asset {uri!r}") if row is None else Asset.from_row(row)
+
+    @strawberry.field(
+        description="Assets past their freshness policy at `at` (default: now), "
+        "longest overdue first; never-produced ones lead."
+    )
+    async def stale_assets(
+        self,
+        info: Info,
+        at: datetime | None = None,
+        first: First = DEFAULT_PAGE,
+        after: After = None,
+    ) -> Connection[Asset]:
+        c = info.context.catalog
+        return await _list(
+            lambda p: c.stale_assets(p, at),
+            lambda: c.count_stale_assets(at),
+            Asset.from_row,
+            first,
+            after,
+        )
+
+    @strawberry.field(description="The lineage around a node, across tools, up to `depth` hops.")
+    async def lineage(
+        self,
+        info: Info,
+        node: LineageNodeInput,
+        direction: Direction = Direction.DOWNSTREAM,
+        depth: int = 5,
+    ) -> LineageResult:
+        start = await node.to_node(info)
+        if start is None:
+            return NotFound(message=f"no {node.describe()} in the catalog")
+        result = await run_sync(info.context.catalog.lineage, start, direction, depth)
+        return LineageGraph.from_result(result)
+
+    @strawberry.field(description="What a run produced or should have, and everything downstream.")
+    async def impact(self, info: Info, run: strawberry.ID, depth: int = 10) -> ImpactResult:
+        found = await run_sync(info.context.catalog.impact, parse_id("run", run), depth)
+        return NotFound(message=f"no run {run}") if found is None else Impact.from_impact(found)
+
+    @strawberry.field(description="Assets produced in [start, end), newest first.")
+    async def produced_between(
+        self,
+        info: Info,
+        start: datetime,
+        end: datetime,
+        first: First = DEFAULT_PAGE,
+        after: After = None,
+    ) -> Connection[AssetEvent]:
+        c = info.context.catalog
+        return await _list(
+            lambda p: c.produced_between(start, end, p),
+            lambda: c.count_produced_between(start, end),
+            AssetEvent.from_row,
+            first,
+            after,
+        )

@@ -1,0 +1,525 @@
+"""The catalog's entities as GraphQL types.
+
+Each type is built from a table row by ``from_row`` and follows relations through the request's
+DataLoaders: a resolver is one loader call, never a query of its own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.schema.connection import Connection, connection, slice_loaded
+from api.schema.context import Info
+from api.schema.enums import AssetEventKind, RunStatus, SyncOutcome, TriggerKind
+from catalog.pagination import DEFAULT_PAGE, PageRequest
+from catalog.service import is_stale
+from catalog.store import tables as t
+
+Row = TypeVar("Row")
+
+First = Annotated[int, strawberry.argument(description="Page size, at most 500.")]
+After = Annotated[str | None, strawberry.argument(description="`endCursor` of the page before.")]
+
+
+def _pk(row: Any) -> int:
+    ident: int | None = row.id
+    assert ident is not None, "rows read from the store always have an id"
+    return ident
+
+
+def _found(row: Row | None, what: str, ident: int) -> Row:
+    # A foreign key guarantees the row; a miss means the database changed under us.
+    if row is None:
+        raise LookupError(f"{what} {ident} vanished while the request was served")
+    return row
+
+
+@strawberry.type
+class NotFound:
+    message: str
+
+
+@strawberry.type(description="Where the last sync of a source stands.")
+class SyncStatus:
+    outcome: SyncOutcome
+    started_at: datetime | None
+    last_success_at: datetime | None
+    last_failure_at: datetime | None
+    last_error: str | None
+    notices: list[str] = strawberry.field(description="Problems the source reports about itself.")
+    batches: int
+    records: int = strawberry.field(description="Records written by the current or last sync.")
+
+    @classmethod
+    def from_row(cls, row: t.SyncState | None) -> SyncStatus:
+        if row is None:
+            return cls(
+                outcome=SyncOutcome.NEVER,
+                started_at=None,
+                last_success_at=None,
+                last_failure_at=None,
+                last_error=None,
+                notices=[],
+                batches=0,
+                records=0,
+            )
+        return cls(
+            outcome=SyncOutcome(row.outcome),
+            started_at=row.started_at,
+            last_success_at=row.succeeded_at,
+            last_failure_at=row.failed_at,
+            last_error=row.error,
+            notices=list(row.notices),
+            batches=row.batches,
+            records=row.records,
+        )
+
+
+@strawberry.type(description="An orchestrator the catalog reads: an Airflow, a Prefect, ...")
+class Source:
+    pk: strawberry.Private[int]
+    id: strawberry.ID
+    name: str
+    kind: str
+    base_url: str | None
+    settings: JSON = strawberry.field(description="Never secrets: only their variables' names.")
+
+    @classmethod
+    def from_row(cls, row: t.Source) -> Source:
+        pk = _pk(row)
+        return cls(
+            pk=pk,
+            id=strawberry.ID(str(pk)),
+            name=row.name,
+            kind=row.kind,
+            base_url=row.base_url,
+            settings=JSON(row.settings),
+        )
+
+    @strawberry.field
+    async def sync(self, info: Info) -> SyncStatus:
+        return SyncStatus.from_row(await info.context.loaders.sync_state.load(self.pk))
+
+
+async def load_source(info: Info, source_id: int) -> Source:
+    row = await info.context.loaders.source.load(source_id)
+    return Source.from_row(_found(row, "source", source_id))
+
+
+@strawberry.type(description="A DAG, a flow (or deployment), a Dagster job.")
+class Pipeline:
+    pk: strawberry.Private[int]
+    source_pk: strawberry.Private[int]
+    id: strawberry.ID
+    external_id: str
+    name: str
+    description: str | None
+    schedule: str | None
+    paused: bool | None
+    ui_url: str | None
+    metadata: JSON
+
+    @classmethod
+    def from_row(cls, row: t.Pipeline) -> Pipeline:
+        pk = _pk(row)
+        return cls(
+            pk=pk,
+            source_pk=row.source_id,
+            id=strawberry.ID(str(pk)),
+            external_id=row.external_id,
+            name=row.name,
+            description=row.description,
+            schedule=row.schedule,
+            paused=row.paused,
+            ui_url=row.ui_url,
+            metadata=JSON(row.meta),
+        )
+
+    @strawberry.field
+    async def source(self, info: Info) -> Source:
+        return await load_source(info, self.source_pk)
+
+    @strawberry.field
+    async def owners(self, info: Info) -> list[str]:
+        return await info.context.loaders.owners.load(("pipeline", self.pk))
+
+    @strawberry.field
+    async def tags(self, info: Info) -> list[str]:
+        return await info.context.loaders.tags.load(("pipeline", self.pk))
+
+    @strawberry.field
+    async def tasks(self, info: Info) -> list[Task]:
+        return [
+            Task.from_row(r) for r in await info.context.loaders.tasks_of_pipeline.load(self.pk)
+        ]
+
+    @strawberry.field(description="Runs of this pipeline, newest first.")
+    async def runs(
+        self, info: Info, first: First = DEFAULT_PAGE, after: After = None
+    ) -> Connection[Run]:
+        loaders = info.context.loaders
+        page = await loaders.runs_of_pipeline(PageRequest(first, after)).load(self.pk)
+        return connection(page, Run.from_row, lambda: loaders.run_count_of_pipeline.load(self.pk))
+
+
+@strawberry.type(description="A task of a pipeline: an Airflow task, a Prefect task, an op.")
+class Task:
+    pk: strawberry.Private[int]
+    pipeline_pk: strawberry.Private[int]
+    id: strawberry.ID
+    external_id: str
+    name: str
+    kind: str | None
+    ui_url: str | None
+    metadata: JSON
+
+    @classmethod
+    def from_row(cls, row: t.Task) -> Task:
+        pk = _pk(row)
+        return cls(
+            pk=pk,
+            pipeline_pk=row.pipeline_id,
+            id=strawberry.ID(str(pk)),
+            external_id=row.external_id,
+            name=row.name,
+            kind=row.kind,
+            ui_url=row.ui_url,
+            metadata=JSON(row.meta),
+        )
+
+    @strawberry.field
+    async def pipeline(self, info: Info) -> Pipeline:
+        return await load_pipeline(info, self.pipeline_pk)
+
+
+async def load_pipeline(info: Info, pipeline_id: int) -> Pipeline:
+    row = await info.context.loaders.pipeline.load(pipeline_id)
+    return Pipeline.from_row(_found(row, "pipeline", pipeline_id))
+
+
+async def load_task(info: Info, task_id: int) -> Task:
+    row = await info.context.loaders.task.load(task_id)
+    return Task.from_row(_found(row, "task", task_id))
+
+
+@strawberry.type(description="One run of a pipeline, in whichever tool ran it.")
+class Run:
+    pk: strawberry.Private[int]
+    source_pk: strawberry.Private[int]
+    pipeline_pk: strawberry.Private[int]
+    parent_pk: strawberry.Private[int | None]
+    id: strawberry.ID
+    external_id: str
+    status: RunStatus
+    raw_status: str | None = strawberry.field(description="The status as the tool spelled it.")
+    trigger: TriggerKind
+    logical_date: datetime | None
+    queued_at: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    duration_seconds: float | None
+    error: str | None
+    ui_url: str | None
+    metadata: JSON
+
+    @classmethod
+    def from_row(cls, row: t.Run) -> Run:
+        pk = _pk(row)
+        return cls(
+            pk=pk,
+            source_pk=row.source_id,
+            pipeline_pk=row.pipeline_id,
+            parent_pk=row.parent_run_id,
+            id=strawberry.ID(str(pk)),
+            external_id=row.external_id,
+            status=RunStatus(row.status),
+            raw_status=row.raw_status,
+            trigger=TriggerKind(row.trigger),
+            logical_date=row.logical_date,
+            queued_at=row.queued_at,
+            started_at=row.started_at,
+            ended_at=row.ended_at,
+            duration_seconds=row.duration_s,
+            error=row.error,
+            ui_url=row.ui_url,
+            metadata=JSON(row.meta),
+        )
+
+    @strawberry.field
+    async def pipeline(self, info: Info) -> Pipeline:
+        return await load_pipeline(info, self.pipeline_pk)
+
+    @strawberry.field
+    async def source(self, info: Info) -> Source:
+        return await load_source(info, self.source_pk)
+
+    @strawberry.field
+    async def tags(self, info: Info) -> list[str]:
+        return await info.context.loaders.tags.load(("run", self.pk))
+
+    @strawberry.field
+    async def parent_run(self, info: Info) -> Run | None:
+        if self.parent_pk is None:
+            return None
+        row = await info.context.loaders.run.load(self.parent_pk)
+        return None if row is None else Run.from_row(row)
+
+    @strawberry.field(description="Task runs by start time; every attempt is its own task run.")
+    async def task_runs(
+        self, info: Info, first: First = DEFAULT_PAGE, after: After = None
+    ) -> Connection[TaskRun]:
+        rows = await info.context.loaders.task_runs_of_run.load(self.pk)
+
+        async def count() -> int:
+            return len(rows)
+
+        return connection(slice_loaded(rows, PageRequest(first, after)), TaskRun.from_row, count)
+
+    @strawberry.field(description="What this run produced, consumed or observed.")
+    async def asset_events(self, info: Info) -> list[AssetEvent]:
+        return [
+            AssetEvent.from_row(r) for r in await info.context.loaders.events_of_run.load(self.pk)
+        ]
+
+
+@strawberry.type(description="One attempt of one task (one map index) within a run.")
+class TaskRun:
+    pk: strawberry.Private[int]
+    run_pk: strawberry.Private[int]
+    task_pk: strawberry.Private[int]
+    id: strawberry.ID
+    attempt: int
+    map_index: int = strawberry.field(description="-1 unless the task is mapped.")
+    status: RunStatus
+    raw_status: str | None
+    queued_at: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    duration_seconds: float | None
+    error: str | None
+    log_url: str | None
+    metadata: JSON
+
+    @classmethod
+    def from_row(cls, row: t.TaskRun) -> TaskRun:
+        pk = _pk(row)
+        return cls(
+            pk=pk,
+            run_pk=row.run_id,
+            task_pk=row.task_id,
+            id=strawberry.ID(str(pk)),
+            attempt=row.attempt,
+            map_index=row.map_index,
+            status=RunStatus(row.status),
+            raw_status=row.raw_status,
+            queued_at=row.queued_at,
+            started_at=row.started_at,
+            ended_at=row.ended_at,
+            duration_seconds=row.duration_s,
+            error=row.error,
+            log_url=row.log_url,
+            metadata=JSON(row.meta),
+        )
+
+    @strawberry.field
+    async def task(self, info: Info) -> Task:
+        return await load_task(info, self.task_pk)
+
+    @strawberry.field
+    async def run(self, info: Info) -> Run:
+        row = await info.context.loaders.run.load(self.run_pk)
+        return Run.from_row(_found(row, "run", self.run_pk))
+
+
+@strawberry.type(description="How fresh an asset must be, and how fresh it is.")
+class Freshness:
+    row: strawberry.Private[t.Asset]
+    max_age_seconds: float | None = strawberry.field(description="Null: no freshness policy.")
+    last_produced_at: datetime | None
+    stale_after: datetime | None = strawberry.field(
+        description="When the asset turns stale unless produced again; null if never produced."
+    )
+
+    @strawberry.field(description="Past its policy now (never produced counts as stale).")
+    def is_stale(self, info: Info) -> bool:
+        return is_stale(self.row, info.context.now)
+
+
+@strawberry.type(description="The name a source gives an asset (Dagster key, Prefect key...).")
+class AssetAlias:
+    source_pk: strawberry.Private[int]
+    alias: str
+
+    @strawberry.field
+    async def source(self, info: Info) -> Source:
+        return await load_source(info, self.source_pk)
+
+
+@strawberry.type(description="A dataset, table or file, the same one whichever tool touches it.")
+class Asset:
+    pk: strawberry.Private[int]
+    id: strawberry.ID
+    uri: str = strawberry.field(description="Canonical identity: OpenLineage namespace + name.")
+    kind: str | None
+    description: str | None
+    freshness: Freshness
+    metadata: JSON
+
+    @classmethod
+    def from_row(cls, row: t.Asset) -> Asset:
+        pk = _pk(row)
+        freshness = Freshness(
+            row=row,
+            max_age_seconds=row.freshness_max_age_s,
+            last_produced_at=row.last_produced_at,
+            stale_after=row.stale_after,
+        )
+        return cls(
+            pk=pk,
+            id=strawberry.ID(str(pk)),
+            uri=row.uri,
+            kind=row.kind,
+            description=row.description,
+            freshness=freshness,
+            metadata=JSON(row.meta),
+        )
+
+    @strawberry.field
+    async def owners(self, info: Info) -> list[str]:
+        return await info.context.loaders.owners.load(("asset", self.pk))
+
+    @strawberry.field
+    async def tags(self, info: Info) -> list[str]:
+        return await info.context.loaders.tags.load(("asset", self.pk))
+
+    @strawberry.field
+    async def aliases(self, info: Info) -> list[AssetAlias]:
+        rows = await info.context.loaders.aliases_of_asset.load(self.pk)
+        return [AssetAlias(source_pk=r.source_id, alias=r.alias) for r in rows]
+
+    @strawberry.field(description="Produced, consumed and observed events, newest first.")
+    async def events(
+        self, info: Info, first: First = DEFAULT_PAGE, after: After = None
+    ) -> Connection[AssetEvent]:
+        loaders = info.context.loaders
+        page = await loaders.events_of_asset(PageRequest(first, after)).load(self.pk)
+        return connection(
+            page, AssetEvent.from_row, lambda: loaders.event_count_of_asset.load(self.pk)
+        )
+
+    @strawberry.field(description="Data quality check results, newest first.")
+    async def checks(
+        self, info: Info, first: First = DEFAULT_PAGE, after: After = None
+    ) -> Connection[CheckResult]:
+        loaders = info.context.loaders
+        page = await loaders.checks_of_asset(PageRequest(first, after)).load(self.pk)
+        return connection(
+            page, CheckResult.from_row, lambda: loaders.check_count_of_asset.load(self.pk)
+        )
+
+
+async def load_asset(info: Info, asset_id: int) -> Asset:
+    row = await info.context.loaders.asset.load(asset_id)
+    return Asset.from_row(_found(row, "asset", asset_id))
+
+
+async def _run_or_none(info: Info, run_id: int | None) -> Run | None:
+    if run_id is None:
+        return None
+    row = await info.context.loaders.run.load(run_id)
+    return None if row is None else Run.from_row(row)
+
+
+@strawberry.type(description="An asset produced, consumed or observed at a moment, by a run.")
+class AssetEvent:
+    pk: strawberry.Private[int]
+    asset_pk: strawberry.Private[int]
+    source_pk: strawberry.Private[int]
+    run_pk: strawberry.Private[int | None]
+    task_run_pk: strawberry.Private[int | None]
+    id: strawberry.ID
+    kind: AssetEventKind
+    at: datetime
+    row_count: int | None
+    metadata: JSON
+
+    @classmethod
+    def from_row(cls, row: t.AssetEvent) -> AssetEvent:
+        pk = _pk(row)
+        return cls(
+            pk=pk,
+            asset_pk=row.asset_id,
+            source_pk=row.source_id,
+            run_pk=row.run_id,
+            task_run_pk=row.task_run_id,
+            id=strawberry.ID(str(pk)),
+            kind=AssetEventKind(row.kind),
+            at=row.at,
+            row_count=row.row_count,
+            metadata=JSON(row.meta),
+        )
+
+    @strawberry.field
+    async def asset(self, info: Info) -> Asset:
+        return await load_asset(info, self.asset_pk)
+
+    @strawberry.field
+    async def source(self, info: Info) -> Source:
+        return await load_source(info, self.source_pk)
+
+    @strawberry.field
+    async def run(self, info: Info) -> Run | None:
+        return await _run_or_none(info, self.run_pk)
+
+    @strawberry.field
+    async def task_run(self, info: Info) -> TaskRun | None:
+        if self.task_run_pk is None:
+            return None
+        row = await info.context.loaders.task_run.load(self.task_run_pk)
+        return None if row is None else TaskRun.from_row(row)
+
+
+@strawberry.type(description="The outcome of one data quality check on an asset.")
+class CheckResult:
+    pk: strawberry.Private[int]
+    asset_pk: strawberry.Private[int]
+    source_pk: strawberry.Private[int]
+    run_pk: strawberry.Private[int | None]
+    id: strawberry.ID
+    name: str
+    passed: bool
+    severity: str | None
+    at: datetime
+    metadata: JSON
+
+    @classmethod
+    def from_row(cls, row: t.CheckResult) -> CheckResult:
+        pk = _pk(row)
+        return cls(
+            pk=pk,
+            asset_pk=row.asset_id,
+            source_pk=row.source_id,
+            run_pk=row.run_id,
+            id=strawberry.ID(str(pk)),
+            name=row.check_name,
+            passed=row.passed,
+            severity=row.severity,
+            at=row.at,
+            metadata=JSON(row.meta),
+        )
+
+    @strawberry.field
+    async def asset(self, info: Info) -> Asset:
+        return await load_asset(info, self.asset_pk)
+
+    @strawberry.field
+    async def source(self, info: Info) -> Source:
+        return await load_source(info, self.source_pk)
+
+    @strawberry.field
+    async def run(self, info: Info) -> Run | None:
+        return await _run_or_none(info, self.run_pk)
