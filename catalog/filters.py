@@ -15,8 +15,13 @@ def check_aware(name: str, value: datetime | None) -> None:
         raise InvalidArgument(name, "needs a time zone (e.g. 2026-11-01T00:00:00Z)")
 
 
-def check_window(since: datetime | None, until: datetime | None, *, prefix: str = "",
-                 names: tuple[str, str] = ("since", "until")) -> None:
+def check_window(
+    since: datetime | None,
+    until: datetime | None,
+    *,
+    prefix: str = "",
+    names: tuple[str, str] = ("since", "until"),
+) -> None:
     first, last = (f"{prefix}{n}" for n in names)
     check_aware(first, since)
     check_aware(last, until)

@@ -72,8 +72,14 @@ class LineageGraph:
                 u, v = (fk, fi), (tk, ti)
                 data: dict[str, Any] | None = graph.get_edge_data(u, v)
                 if data is None:
-                    graph.add_edge(u, v, sources={source_id}, origins={origin},
-                                   first_seen=first, last_seen=last)
+                    graph.add_edge(
+                        u,
+                        v,
+                        sources={source_id},
+                        origins={origin},
+                        first_seen=first,
+                        last_seen=last,
+                    )
                 else:
                     data["sources"].add(source_id)
                     data["origins"].add(origin)

@@ -108,8 +108,13 @@ class AssetEventRecord:
         if self.external_id is not None:
             return self.external_id
         return "|".join(
-            (self.kind, self.at.isoformat(), self.run_id or "", self.task_id or "",
-             "" if self.attempt is None else str(self.attempt))
+            (
+                self.kind,
+                self.at.isoformat(),
+                self.run_id or "",
+                self.task_id or "",
+                "" if self.attempt is None else str(self.attempt),
+            )
         )
 
 
@@ -165,7 +170,8 @@ class Batch:
 
     ``cursor`` is whatever the adapter needs to resume after this batch; it must be
     JSON-serialisable. ``notices`` are problems the source reports about itself (an Airflow
-    import error, say): recorded on the source, not fatal to the sync.
+    import error, say): recorded on the source, not fatal to the sync. ``None`` leaves the
+    source's notices as they are; ``()`` clears them.
     """
 
     cursor: Cursor
@@ -177,9 +183,16 @@ class Batch:
     asset_events: tuple[AssetEventRecord, ...] = ()
     check_results: tuple[CheckResultRecord, ...] = ()
     edges: tuple[EdgeRecord, ...] = ()
-    notices: tuple[str, ...] = ()
+    notices: tuple[str, ...] | None = None
 
     def size(self) -> int:
-        return (len(self.pipelines) + len(self.tasks) + len(self.runs) + len(self.task_runs)
-                + len(self.assets) + len(self.asset_events) + len(self.check_results)
-                + len(self.edges))
+        return (
+            len(self.pipelines)
+            + len(self.tasks)
+            + len(self.runs)
+            + len(self.task_runs)
+            + len(self.assets)
+            + len(self.asset_events)
+            + len(self.check_results)
+            + len(self.edges)
+        )

@@ -100,8 +100,9 @@ class Catalog:
         with self.store.session() as s:
             return reads.count_stale_assets(s, at or self.clock())
 
-    def produced_between(self, start: datetime, end: datetime,
-                         page: PageRequest) -> Page[t.AssetEvent]:
+    def produced_between(
+        self, start: datetime, end: datetime, page: PageRequest
+    ) -> Page[t.AssetEvent]:
         check_window(start, end, names=("start", "end"))
         with self.store.session() as s:
             return reads.read_produced_between(s, start, end, page)
@@ -131,8 +132,9 @@ class Catalog:
 
     def task_runs_of_runs(self, run_ids: Sequence[int]) -> list[list[t.TaskRun]]:
         with self.store.session() as s:
-            return reads.read_children(s, t.TaskRun, "run_id", run_ids,
-                                       order=("started_at", "task_id", "attempt", "id"))
+            return reads.read_children(
+                s, t.TaskRun, "run_id", run_ids, order=("started_at", "task_id", "attempt", "id")
+            )
 
     def events_of_assets(self, asset_ids: Sequence[int]) -> list[list[t.AssetEvent]]:
         with self.store.session() as s:
@@ -152,8 +154,9 @@ class Catalog:
 
     def tasks_of_pipelines(self, pipeline_ids: Sequence[int]) -> list[list[t.Task]]:
         with self.store.session() as s:
-            return reads.read_children(s, t.Task, "pipeline_id", pipeline_ids,
-                                       order=("external_id",))
+            return reads.read_children(
+                s, t.Task, "pipeline_id", pipeline_ids, order=("external_id",)
+            )
 
     def owners_of(self, kind: NodeKind | str, ids: Sequence[int]) -> list[list[str]]:
         with self.store.session() as s:
@@ -169,18 +172,21 @@ class Catalog:
 
     # -- batched pages of children, newest first (for nested connections) ------------------------
 
-    def runs_of_pipelines(self, pipeline_ids: Sequence[int],
-                          page: PageRequest) -> list[Page[t.Run]]:
+    def runs_of_pipelines(
+        self, pipeline_ids: Sequence[int], page: PageRequest
+    ) -> list[Page[t.Run]]:
         with self.store.session() as s:
-            return reads.read_latest_children(s, t.Run, "pipeline_id", pipeline_ids,
-                                              "happened_at", page)
+            return reads.read_latest_children(
+                s, t.Run, "pipeline_id", pipeline_ids, "happened_at", page
+            )
 
     def count_runs_of_pipelines(self, pipeline_ids: Sequence[int]) -> list[int]:
         with self.store.session() as s:
             return reads.count_children(s, t.Run, "pipeline_id", pipeline_ids)
 
-    def event_pages_of_assets(self, asset_ids: Sequence[int],
-                              page: PageRequest) -> list[Page[t.AssetEvent]]:
+    def event_pages_of_assets(
+        self, asset_ids: Sequence[int], page: PageRequest
+    ) -> list[Page[t.AssetEvent]]:
         with self.store.session() as s:
             return reads.read_latest_children(s, t.AssetEvent, "asset_id", asset_ids, "at", page)
 
@@ -188,8 +194,9 @@ class Catalog:
         with self.store.session() as s:
             return reads.count_children(s, t.AssetEvent, "asset_id", asset_ids)
 
-    def check_pages_of_assets(self, asset_ids: Sequence[int],
-                              page: PageRequest) -> list[Page[t.CheckResult]]:
+    def check_pages_of_assets(
+        self, asset_ids: Sequence[int], page: PageRequest
+    ) -> list[Page[t.CheckResult]]:
         with self.store.session() as s:
             return reads.read_latest_children(s, t.CheckResult, "asset_id", asset_ids, "at", page)
 
@@ -216,8 +223,10 @@ class Catalog:
         with self.store.session() as s:
             produced = set(reads.read_assets_produced_by_run(s, run_id))
             owners: list[Node] = [(NodeKind.PIPELINE.value, run.pipeline_id)]
-            owners += [(NodeKind.TASK.value, i)
-                       for i in reads.read_task_ids_of_pipeline(s, run.pipeline_id)]
+            owners += [
+                (NodeKind.TASK.value, i)
+                for i in reads.read_task_ids_of_pipeline(s, run.pipeline_id)
+            ]
         declared = {i for k, i in self.lineage_graph.successors(owners) if k == NodeKind.ASSET}
         outputs = sorted((i, i in produced) for i in produced | declared)
         starts = [(NodeKind.ASSET.value, i) for i, _ in outputs]

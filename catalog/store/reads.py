@@ -20,9 +20,18 @@ from catalog.store.writes import EPOCH, chunks
 
 M = TypeVar("M", bound=SQLModel)
 
+RUN = t.table(t.Run).c
+PIPELINE = t.table(t.Pipeline).c
+ASSET = t.table(t.Asset).c
+EVENT = t.table(t.AssetEvent).c
+SOURCE = t.table(t.Source).c
+TASK = t.table(t.Task).c
+EDGE = t.table(t.LineageEdge).c
+SYNC = t.table(t.SyncState).c
 
-def _col(model: Any, name: str) -> Any:
-    return getattr(model, name)
+
+def _col(model: type[SQLModel], name: str) -> Any:
+    return t.table(model).c[name]
 
 
 def _parse_id(value: Any) -> int:
@@ -39,7 +48,7 @@ def _page_by_id(session: Session, query: Select[Any], model: type[M], page: Page
         query = query.where(ident > _parse_id(last))
     rows = list(session.scalars(query.order_by(ident).limit(page.first + 1)))
     items = rows[: page.first]
-    return Page(items, [encode_cursor(r.id) for r in items], len(rows) > page.first)  # type: ignore[attr-defined]
+    return Page(items, [encode_cursor(r.id) for r in items], len(rows) > page.first)
 
 
 def _parse_time(value: Any) -> datetime:
@@ -50,8 +59,15 @@ def _parse_time(value: Any) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _page_by_time(session: Session, query: Select[Any], model: type[M], time_col: str,
-                  page: PageRequest, *, newest_first: bool = True) -> Page[M]:
+def _page_by_time(
+    session: Session,
+    query: Select[Any],
+    model: type[M],
+    time_col: str,
+    page: PageRequest,
+    *,
+    newest_first: bool = True,
+) -> Page[M]:
     at, ident = _col(model, time_col), _col(model, "id")
     if page.after is not None:
         last_at, last_id = decode_cursor(page.after, arity=2)
@@ -61,37 +77,43 @@ def _page_by_time(session: Session, query: Select[Any], model: type[M], time_col
     order = (at.desc(), ident.desc()) if newest_first else (at.asc(), ident.asc())
     rows = list(session.scalars(query.order_by(*order).limit(page.first + 1)))
     items = rows[: page.first]
-    cursors = [encode_cursor(getattr(r, time_col), r.id) for r in items]  # type: ignore[attr-defined]
+    cursors = [encode_cursor(getattr(r, time_col), r.id) for r in items]
     return Page(items, cursors, len(rows) > page.first)
 
 
-def _labelled(kind: str, table: type[t.Owner] | type[t.Tag], value: str) -> Select[Any]:
-    column = t.Owner.name if table is t.Owner else t.Tag.tag
-    return select(table.entity_id).where(table.entity_kind == kind, column == value)
+def _labelled(kind: str, model: type[t.Owner] | type[t.Tag], value: str) -> Select[Any]:
+    c = t.table(model).c
+    column = c.name if model is t.Owner else c.tag
+    return select(c.entity_id).where(c.entity_kind == kind, column == value)
 
 
 def _source_ids(names: Sequence[str]) -> Select[Any]:
-    return select(t.Source.id).where(t.Source.name.in_(names))  # type: ignore[attr-defined]
+    return select(SOURCE.id).where(SOURCE.name.in_(names))
 
 
 # -- runs -------------------------------------------------------------------------------------
 
+
 def _run_conditions(f: RunFilter) -> list[ColumnElement[bool]]:
-    run = t.Run
+    run = RUN
     where: list[ColumnElement[bool]] = []
     if f.statuses:
-        where.append(run.status.in_([s.value for s in f.statuses]))  # type: ignore[attr-defined]
+        where.append(run.status.in_([s.value for s in f.statuses]))
     if f.triggers:
-        where.append(run.trigger.in_([k.value for k in f.triggers]))  # type: ignore[attr-defined]
+        where.append(run.trigger.in_([k.value for k in f.triggers]))
     if f.sources:
-        where.append(run.source_id.in_(_source_ids(f.sources)))  # type: ignore[attr-defined]
+        where.append(run.source_id.in_(_source_ids(f.sources)))
     if f.pipeline_ids:
-        where.append(run.pipeline_id.in_(f.pipeline_ids))  # type: ignore[attr-defined]
+        where.append(run.pipeline_id.in_(f.pipeline_ids))
     if f.owner is not None:
-        where.append(run.pipeline_id.in_(_labelled("pipeline", t.Owner, f.owner)))  # type: ignore[attr-defined]
+        where.append(run.pipeline_id.in_(_labelled("pipeline", t.Owner, f.owner)))
     if f.tag is not None:
-        where.append(or_(run.id.in_(_labelled("run", t.Tag, f.tag)),  # type: ignore[union-attr]
-                         run.pipeline_id.in_(_labelled("pipeline", t.Tag, f.tag))))  # type: ignore[attr-defined]
+        where.append(
+            or_(
+                run.id.in_(_labelled("run", t.Tag, f.tag)),
+                run.pipeline_id.in_(_labelled("pipeline", t.Tag, f.tag)),
+            )
+        )
     if f.since is not None:
         where.append(run.happened_at >= f.since)
     if f.until is not None:
@@ -105,31 +127,34 @@ def read_runs(session: Session, f: RunFilter, page: PageRequest) -> Page[t.Run]:
 
 
 def count_runs(session: Session, f: RunFilter) -> int:
-    return int(session.scalar(select(func.count()).select_from(t.Run)
-                              .where(*_run_conditions(f))) or 0)
+    return int(
+        session.scalar(select(func.count()).select_from(t.Run).where(*_run_conditions(f))) or 0
+    )
 
 
 def read_run_by_external_id(session: Session, source: str, external_id: str) -> t.Run | None:
-    return session.scalars(select(t.Run).where(
-        t.Run.source_id.in_(_source_ids([source])),  # type: ignore[attr-defined]
-        t.Run.external_id == external_id)).first()
+    return session.scalars(
+        select(t.Run).where(
+            RUN.source_id.in_(_source_ids([source])), RUN.external_id == external_id
+        )
+    ).first()
 
 
 # -- pipelines and assets ---------------------------------------------------------------------
 
+
 def _pipeline_conditions(f: PipelineFilter) -> list[ColumnElement[bool]]:
-    p = t.Pipeline
+    p = PIPELINE
     where: list[ColumnElement[bool]] = []
     if f.sources:
-        where.append(p.source_id.in_(_source_ids(f.sources)))  # type: ignore[attr-defined]
+        where.append(p.source_id.in_(_source_ids(f.sources)))
     if f.owner is not None:
-        where.append(p.id.in_(_labelled("pipeline", t.Owner, f.owner)))  # type: ignore[union-attr]
+        where.append(p.id.in_(_labelled("pipeline", t.Owner, f.owner)))
     if f.tag is not None:
-        where.append(p.id.in_(_labelled("pipeline", t.Tag, f.tag)))  # type: ignore[union-attr]
+        where.append(p.id.in_(_labelled("pipeline", t.Tag, f.tag)))
     if f.search:
         pattern = f"%{f.search.lower()}%"
-        where.append(or_(func.lower(p.name).like(pattern),
-                         func.lower(p.external_id).like(pattern)))
+        where.append(or_(func.lower(p.name).like(pattern), func.lower(p.external_id).like(pattern)))
     return where
 
 
@@ -139,19 +164,21 @@ def read_pipelines(session: Session, f: PipelineFilter, page: PageRequest) -> Pa
 
 
 def count_pipelines(session: Session, f: PipelineFilter) -> int:
-    return int(session.scalar(select(func.count()).select_from(t.Pipeline)
-                              .where(*_pipeline_conditions(f))) or 0)
+    return int(
+        session.scalar(select(func.count()).select_from(t.Pipeline).where(*_pipeline_conditions(f)))
+        or 0
+    )
 
 
 def _asset_conditions(f: AssetFilter) -> list[ColumnElement[bool]]:
-    a = t.Asset
+    a = ASSET
     where: list[ColumnElement[bool]] = []
     if f.owner is not None:
-        where.append(a.id.in_(_labelled("asset", t.Owner, f.owner)))  # type: ignore[union-attr]
+        where.append(a.id.in_(_labelled("asset", t.Owner, f.owner)))
     if f.tag is not None:
-        where.append(a.id.in_(_labelled("asset", t.Tag, f.tag)))  # type: ignore[union-attr]
+        where.append(a.id.in_(_labelled("asset", t.Tag, f.tag)))
     if f.uri_prefix:
-        where.append(a.uri.startswith(f.uri_prefix, autoescape=True))  # type: ignore[attr-defined]
+        where.append(a.uri.startswith(f.uri_prefix, autoescape=True))
     if f.search:
         where.append(func.lower(a.uri).like(f"%{f.search.lower()}%"))
     return where
@@ -162,23 +189,24 @@ def read_assets(session: Session, f: AssetFilter, page: PageRequest) -> Page[t.A
 
 
 def count_assets(session: Session, f: AssetFilter) -> int:
-    return int(session.scalar(select(func.count()).select_from(t.Asset)
-                              .where(*_asset_conditions(f))) or 0)
+    return int(
+        session.scalar(select(func.count()).select_from(t.Asset).where(*_asset_conditions(f))) or 0
+    )
 
 
 def read_asset_by_uri(session: Session, uri: str) -> t.Asset | None:
-    return session.scalars(select(t.Asset).where(t.Asset.uri == uri)).first()
+    return session.scalars(select(t.Asset).where(ASSET.uri == uri)).first()
 
 
 def _stale_condition(now: datetime) -> ColumnElement[bool]:
-    a = t.Asset
-    never = (a.freshness_max_age_s.is_not(None)) & (a.last_produced_at.is_(None))  # type: ignore[union-attr]
-    return or_(a.stale_after < now, never)  # type: ignore[operator]
+    a = ASSET
+    never = (a.freshness_max_age_s.is_not(None)) & (a.last_produced_at.is_(None))
+    return or_(a.stale_after < now, never)
 
 
 def read_stale_assets(session: Session, now: datetime, page: PageRequest) -> Page[t.Asset]:
     """Assets past their freshness policy, longest overdue first (never produced: first of all)."""
-    a = t.Asset
+    a = ASSET
     key = func.coalesce(a.stale_after, EPOCH)
     query = select(t.Asset).where(_stale_condition(now))
     if page.after is not None:
@@ -191,52 +219,74 @@ def read_stale_assets(session: Session, now: datetime, page: PageRequest) -> Pag
 
 
 def count_stale_assets(session: Session, now: datetime) -> int:
-    return int(session.scalar(select(func.count()).select_from(t.Asset)
-                              .where(_stale_condition(now))) or 0)
+    return int(
+        session.scalar(select(func.count()).select_from(t.Asset).where(_stale_condition(now))) or 0
+    )
 
 
 def _produced_conditions(start: datetime, end: datetime) -> list[ColumnElement[bool]]:
-    e = t.AssetEvent
+    e = EVENT
     return [e.kind == AssetEventKind.PRODUCED.value, e.at >= start, e.at < end]
 
 
-def read_produced_between(session: Session, start: datetime, end: datetime,
-                          page: PageRequest) -> Page[t.AssetEvent]:
+def read_produced_between(
+    session: Session, start: datetime, end: datetime, page: PageRequest
+) -> Page[t.AssetEvent]:
     query = select(t.AssetEvent).where(*_produced_conditions(start, end))
     return _page_by_time(session, query, t.AssetEvent, "at", page)
 
 
 def count_produced_between(session: Session, start: datetime, end: datetime) -> int:
-    return int(session.scalar(select(func.count()).select_from(t.AssetEvent)
-                              .where(*_produced_conditions(start, end))) or 0)
+    return int(
+        session.scalar(
+            select(func.count()).select_from(t.AssetEvent).where(*_produced_conditions(start, end))
+        )
+        or 0
+    )
 
 
 # -- batched reads for DataLoaders --------------------------------------------------------------
+
 
 def read_by_ids(session: Session, model: type[M], ids: Sequence[int]) -> list[M | None]:
     found: dict[int, M] = {}
     ident = _col(model, "id")
     for part in chunks(sorted(set(ids))):
-        found.update({r.id: r for r in session.scalars(select(model).where(ident.in_(part)))})  # type: ignore[attr-defined]
+        rows = session.scalars(select(model).where(ident.in_(part)))
+        found.update({getattr(r, "id"): r for r in rows})  # noqa: B009  (M has no typed id)
     return [found.get(i) for i in ids]
 
 
-def read_children(session: Session, model: type[M], parent: str, ids: Sequence[int],
-                  order: Iterable[str] = ("id",), where: Sequence[ColumnElement[bool]] = ()
-                  ) -> list[list[M]]:
+def read_children(
+    session: Session,
+    model: type[M],
+    parent: str,
+    ids: Sequence[int],
+    order: Iterable[str] = ("id",),
+    where: Sequence[ColumnElement[bool]] = (),
+) -> list[list[M]]:
     """Rows of ``model`` grouped by their ``parent`` column, one list per id in ``ids``."""
     groups: dict[int, list[M]] = defaultdict(list)
     parent_col = _col(model, parent)
     for part in chunks(sorted(set(ids))):
-        query = (select(model).where(parent_col.in_(part), *where)
-                 .order_by(*(_col(model, o) for o in order)))
+        query = (
+            select(model)
+            .where(parent_col.in_(part), *where)
+            .order_by(*(_col(model, o) for o in order))
+        )
         for row in session.scalars(query):
             groups[getattr(row, parent)].append(row)
     return [groups.get(i, []) for i in ids]
 
 
-def read_latest_children(session: Session, model: type[M], parent: str, ids: Sequence[int],
-                         time_col: str, page: PageRequest) -> list[Page[M]]:
+def read_latest_children(
+    session: Session,
+    model: type[M],
+    parent: str,
+    ids: Sequence[int],
+    time_col: str,
+    page: PageRequest,
+) -> list[Page[M]]:
     """One newest-first keyset page of ``model`` rows per ``parent`` id, one query per chunk.
 
     ROW_NUMBER() over each parent's rows (SQLite 3.25+, PostgreSQL) fetches ``first + 1`` rows
@@ -252,21 +302,26 @@ def read_latest_children(session: Session, model: type[M], parent: str, ids: Seq
         rank = func.row_number().over(partition_by=parent_col, order_by=(at.desc(), ident.desc()))
         ranked = select(ident.label("id"), rank.label("rank")).where(parent_col.in_(part), *where)
         sub = ranked.subquery()
-        query = (select(model).join(sub, ident == sub.c.id).where(sub.c.rank <= page.first + 1)
-                 .order_by(parent_col, at.desc(), ident.desc()))
+        query = (
+            select(model)
+            .join(sub, ident == sub.c.id)
+            .where(sub.c.rank <= page.first + 1)
+            .order_by(parent_col, at.desc(), ident.desc())
+        )
         for row in session.scalars(query):
             groups[getattr(row, parent)].append(row)
     pages: list[Page[M]] = []
     for i in ids:
         rows = groups.get(i, [])
         items = rows[: page.first]
-        cursors = [encode_cursor(getattr(r, time_col), r.id) for r in items]  # type: ignore[attr-defined]
+        cursors = [encode_cursor(getattr(r, time_col), getattr(r, "id")) for r in items]  # noqa: B009
         pages.append(Page(items, cursors, len(rows) > page.first))
     return pages
 
 
-def count_children(session: Session, model: type[SQLModel], parent: str,
-                   ids: Sequence[int]) -> list[int]:
+def count_children(
+    session: Session, model: type[SQLModel], parent: str, ids: Sequence[int]
+) -> list[int]:
     parent_col = _col(model, parent)
     counts: dict[int, int] = {}
     for part in chunks(sorted(set(ids))):
@@ -275,14 +330,18 @@ def count_children(session: Session, model: type[SQLModel], parent: str,
     return [counts.get(i, 0) for i in ids]
 
 
-def read_labels(session: Session, table: type[t.Owner] | type[t.Tag], kind: str,
-                ids: Sequence[int]) -> list[list[str]]:
-    column = t.Owner.name if table is t.Owner else t.Tag.tag
+def read_labels(
+    session: Session, table: type[t.Owner] | type[t.Tag], kind: str, ids: Sequence[int]
+) -> list[list[str]]:
+    c = t.table(table).c
+    column = c.name if table is t.Owner else c.tag
     groups: dict[int, list[str]] = defaultdict(list)
     for part in chunks(sorted(set(ids))):
-        query = (select(table.entity_id, column)
-                 .where(table.entity_kind == kind, table.entity_id.in_(part))  # type: ignore[attr-defined]
-                 .order_by(column))
+        query = (
+            select(c.entity_id, column)
+            .where(c.entity_kind == kind, c.entity_id.in_(part))
+            .order_by(column)
+        )
         for entity_id, value in session.execute(query):
             groups[entity_id].append(value)
     return [groups.get(i, []) for i in ids]
@@ -291,7 +350,7 @@ def read_labels(session: Session, table: type[t.Owner] | type[t.Tag], kind: str,
 def read_sync_states(session: Session, source_ids: Sequence[int]) -> list[t.SyncState | None]:
     found: dict[int, t.SyncState] = {}
     for part in chunks(sorted(set(source_ids))):
-        query = select(t.SyncState).where(t.SyncState.source_id.in_(part))  # type: ignore[attr-defined]
+        query = select(t.SyncState).where(SYNC.source_id.in_(part))
         found.update({s.source_id: s for s in session.scalars(query)})
     return [found.get(i) for i in source_ids]
 
@@ -306,21 +365,24 @@ def count_sources(session: Session) -> int:
 
 # -- lineage ---------------------------------------------------------------------------------
 
+
 def read_edges(session: Session) -> Iterable[tuple[Any, ...]]:
-    e = t.LineageEdge
-    query = select(e.from_kind, e.from_id, e.to_kind, e.to_id, e.source_id, e.origin,
-                   e.first_seen, e.last_seen)
+    e = EDGE
+    query = select(
+        e.from_kind, e.from_id, e.to_kind, e.to_id, e.source_id, e.origin, e.first_seen, e.last_seen
+    )
     return session.execute(query.execution_options(yield_per=10_000))
 
 
 def read_task_ids_of_pipeline(session: Session, pipeline_id: int) -> list[int]:
-    return list(session.scalars(select(t.Task.id).where(t.Task.pipeline_id == pipeline_id)))  # type: ignore[call-overload]
+    return list(session.scalars(select(TASK.id).where(TASK.pipeline_id == pipeline_id)))
 
 
 def read_assets_produced_by_run(session: Session, run_id: int) -> list[int]:
-    e = t.AssetEvent
-    query = select(e.asset_id).where(e.run_id == run_id,
-                                     e.kind == AssetEventKind.PRODUCED.value).distinct()
+    e = EVENT
+    query = (
+        select(e.asset_id)
+        .where(e.run_id == run_id, e.kind == AssetEventKind.PRODUCED.value)
+        .distinct()
+    )
     return list(session.scalars(query))
-
-

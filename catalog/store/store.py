@@ -55,17 +55,38 @@ class Store:
     # -- sources and sync state ---------------------------------------------------------------
 
     def ensure_source(
-        self, name: str, kind: str, *, base_url: str | None = None,
+        self,
+        name: str,
+        kind: str,
+        *,
+        base_url: str | None = None,
         settings: dict[str, Any] | None = None,
     ) -> int:
         with self.transaction() as conn:
-            upsert(conn, _source, [{"name": name, "kind": kind, "base_url": base_url,
-                                    "settings": settings or {}}],
-                   ["name"], ["kind", "base_url", "settings"])
+            upsert(
+                conn,
+                _source,
+                [{"name": name, "kind": kind, "base_url": base_url, "settings": settings or {}}],
+                ["name"],
+                ["kind", "base_url", "settings"],
+            )
             source_id: int = conn.execute(
-                select(_source.c.id).where(_source.c.name == name)).scalar_one()
-            upsert(conn, _sync, [{"source_id": source_id, "outcome": SyncOutcome.NEVER.value,
-                                  "batches": 0, "records": 0, "notices": []}], ["source_id"])
+                select(_source.c.id).where(_source.c.name == name)
+            ).scalar_one()
+            upsert(
+                conn,
+                _sync,
+                [
+                    {
+                        "source_id": source_id,
+                        "outcome": SyncOutcome.NEVER.value,
+                        "batches": 0,
+                        "records": 0,
+                        "notices": [],
+                    }
+                ],
+                ["source_id"],
+            )
             return source_id
 
     def source_id(self, name: str) -> int:
@@ -78,7 +99,8 @@ class Store:
     def read_cursor(self, source_id: int) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
             cursor = conn.execute(
-                select(_sync.c.cursor).where(_sync.c.source_id == source_id)).scalar()
+                select(_sync.c.cursor).where(_sync.c.source_id == source_id)
+            ).scalar()
         return dict(cursor) if cursor else None
 
     def try_lease(self, source_id: int, owner: str, ttl: timedelta) -> bool:
@@ -92,10 +114,19 @@ class Store:
             claimed = conn.execute(
                 update(_sync)
                 .where(_sync.c.source_id == source_id)
-                .where((_sync.c.lease_owner.is_(None)) | (_sync.c.lease_owner == owner)
-                       | (_sync.c.lease_expires_at < now))
-                .values(lease_owner=owner, lease_expires_at=now + ttl, started_at=now,
-                        outcome=SyncOutcome.RUNNING.value, batches=0, records=0)
+                .where(
+                    (_sync.c.lease_owner.is_(None))
+                    | (_sync.c.lease_owner == owner)
+                    | (_sync.c.lease_expires_at < now)
+                )
+                .values(
+                    lease_owner=owner,
+                    lease_expires_at=now + ttl,
+                    started_at=now,
+                    outcome=SyncOutcome.RUNNING.value,
+                    batches=0,
+                    records=0,
+                )
             ).rowcount
         return bool(claimed)
 
@@ -107,11 +138,20 @@ class Store:
         else:
             values |= {"outcome": SyncOutcome.FAILED.value, "failed_at": now, "error": error}
         with self.transaction() as conn:
-            conn.execute(update(_sync).where(_sync.c.source_id == source_id,
-                                             _sync.c.lease_owner == owner).values(**values))
+            conn.execute(
+                update(_sync)
+                .where(_sync.c.source_id == source_id, _sync.c.lease_owner == owner)
+                .values(**values)
+            )
 
-    def write_batch(self, source_id: int, batch: Batch, *, lease_ttl: timedelta | None = None,
-                    owner: str | None = None) -> None:
+    def write_batch(
+        self,
+        source_id: int,
+        batch: Batch,
+        *,
+        lease_ttl: timedelta | None = None,
+        owner: str | None = None,
+    ) -> None:
         """Write a batch and move the source's cursor past it, in one transaction.
 
         A crash before the commit leaves neither the records nor the cursor; after it, both.
@@ -120,9 +160,11 @@ class Store:
         now = utcnow()
         with self.transaction() as conn:
             written = write_batch(conn, source_id, batch, now)
-            values: dict[str, Any] = {"cursor": dict(batch.cursor),
-                                      "batches": _sync.c.batches + 1,
-                                      "records": _sync.c.records + batch.size()}
+            values: dict[str, Any] = {
+                "cursor": dict(batch.cursor),
+                "batches": _sync.c.batches + 1,
+                "records": _sync.c.records + batch.size(),
+            }
             if batch.notices is not None:
                 values["notices"] = list(batch.notices)
             if owner is not None and lease_ttl is not None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Column, Index, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from catalog.store.types import UTCDateTime, json_type
@@ -242,3 +242,8 @@ class Meta(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=50)
     value: int = 0
+
+
+def table(model: type[SQLModel]) -> Table:
+    """The Core table of a model: its columns are typed for SQL expressions."""
+    return cast("Table", model.__table__)  # type: ignore[attr-defined]

@@ -139,8 +139,14 @@ class _BatchWriter:
         self.assets: dict[str, int] = {}
         self.changed = 0
 
-    def upsert(self, table: Table, rows: list[dict[str, Any]], keys: Sequence[str],
-               update_cols: Sequence[str] | None = None, keep_existing: Iterable[str] = ()) -> int:
+    def upsert(
+        self,
+        table: Table,
+        rows: list[dict[str, Any]],
+        keys: Sequence[str],
+        update_cols: Sequence[str] | None = None,
+        keep_existing: Iterable[str] = (),
+    ) -> int:
         n = upsert(self.conn, table, rows, keys, update_cols, keep_existing)
         self.changed += n
         return n
@@ -165,24 +171,42 @@ class _BatchWriter:
 
     def _write_pipelines(self, b: Batch) -> None:
         rows = [
-            {"source_id": self.source_id, "external_id": p.external_id, "name": p.name,
-             "description": p.description, "schedule": p.schedule, "paused": p.paused,
-             "ui_url": p.ui_url, "meta": dict(p.metadata)}
+            {
+                "source_id": self.source_id,
+                "external_id": p.external_id,
+                "name": p.name,
+                "description": p.description,
+                "schedule": p.schedule,
+                "paused": p.paused,
+                "ui_url": p.ui_url,
+                "meta": dict(p.metadata),
+            }
             for p in b.pipelines
         ]
-        self.upsert(_pipeline, rows, ["source_id", "external_id"],
-               ["name", "description", "schedule", "paused", "ui_url", "meta"])
+        self.upsert(
+            _pipeline,
+            rows,
+            ["source_id", "external_id"],
+            ["name", "description", "schedule", "paused", "ui_url", "meta"],
+        )
         wanted = {p.external_id for p in b.pipelines}
         wanted.update(x.pipeline_id for x in b.tasks)
         wanted.update(r.pipeline_id for r in b.runs)
-        wanted.update(ref.ref for e in b.edges for ref in (e.upstream, e.downstream)
-                      if ref.kind is not NodeKind.ASSET)
-        stubs = [{"source_id": self.source_id, "external_id": x, "name": x, "meta": {}}
-                 for x in sorted(wanted - {p.external_id for p in b.pipelines})]
+        wanted.update(
+            ref.ref
+            for e in b.edges
+            for ref in (e.upstream, e.downstream)
+            if ref.kind is not NodeKind.ASSET
+        )
+        stubs = [
+            {"source_id": self.source_id, "external_id": x, "name": x, "meta": {}}
+            for x in sorted(wanted - {p.external_id for p in b.pipelines})
+        ]
         self.upsert(_pipeline, stubs, ["source_id", "external_id"])
         for part in chunks(sorted(wanted)):
             q = select(_pipeline.c.external_id, _pipeline.c.id).where(
-                _pipeline.c.source_id == self.source_id, _pipeline.c.external_id.in_(part))
+                _pipeline.c.source_id == self.source_id, _pipeline.c.external_id.in_(part)
+            )
             self.pipelines.update({ext: pid for ext, pid in self.conn.execute(q)})
         by_id = {self.pipelines[p.external_id]: p for p in b.pipelines}
         self._replace_labels(_owner, "name", "pipeline", {i: p.owners for i, p in by_id.items()})
@@ -191,13 +215,23 @@ class _BatchWriter:
     def _write_tasks(self, b: Batch) -> None:
         pid = self.pipelines
         rows = [
-            {"pipeline_id": pid[x.pipeline_id], "external_id": x.external_id,
-             "name": x.name or x.external_id, "kind": x.kind, "ui_url": x.ui_url,
-             "meta": dict(x.metadata)}
+            {
+                "pipeline_id": pid[x.pipeline_id],
+                "external_id": x.external_id,
+                "name": x.name or x.external_id,
+                "kind": x.kind,
+                "ui_url": x.ui_url,
+                "meta": dict(x.metadata),
+            }
             for x in b.tasks
         ]
-        self.upsert(_task, rows, ["pipeline_id", "external_id"],
-               ["name", "kind", "ui_url", "meta"], keep_existing=["kind", "ui_url"])
+        self.upsert(
+            _task,
+            rows,
+            ["pipeline_id", "external_id"],
+            ["name", "kind", "ui_url", "meta"],
+            keep_existing=["kind", "ui_url"],
+        )
         run_pipeline = {r.external_id: pid[r.pipeline_id] for r in b.runs}
         run_pipeline.update({ext: p for ext, (_, p) in self.runs.items()})
         wanted = {(pid[x.pipeline_id], x.external_id) for x in b.tasks}
@@ -206,15 +240,22 @@ class _BatchWriter:
             if tr.run_id not in run_pipeline:
                 self._run(tr.run_id, f"task run {tr.task_id!r}")  # raises: an unknown run
             wanted.add((run_pipeline[tr.run_id], tr.task_id))
-        wanted.update((pid[ref.ref], ref.task) for e in b.edges for ref in (e.upstream, e.downstream)
-                      if ref.kind is NodeKind.TASK and ref.task is not None)
+        wanted.update(
+            (pid[ref.ref], ref.task)
+            for e in b.edges
+            for ref in (e.upstream, e.downstream)
+            if ref.kind is NodeKind.TASK and ref.task is not None
+        )
         declared = {(r["pipeline_id"], r["external_id"]) for r in rows}
-        stubs = [{"pipeline_id": p, "external_id": x, "name": x, "meta": {}}
-                 for p, x in sorted(wanted - declared)]
+        stubs = [
+            {"pipeline_id": p, "external_id": x, "name": x, "meta": {}}
+            for p, x in sorted(wanted - declared)
+        ]
         self.upsert(_task, stubs, ["pipeline_id", "external_id"])
         for part in chunks(sorted(wanted)):
             q = select(_task.c.pipeline_id, _task.c.external_id, _task.c.id).where(
-                tuple_(_task.c.pipeline_id, _task.c.external_id).in_(part))
+                tuple_(_task.c.pipeline_id, _task.c.external_id).in_(part)
+            )
             self.tasks.update({(p, x): i for p, x, i in self.conn.execute(q)})
 
     # -- runs ---------------------------------------------------------------------------------
@@ -230,17 +271,29 @@ class _BatchWriter:
     def _load_runs(self, external_ids: Iterable[str]) -> None:
         for part in chunks(sorted(external_ids)):
             q = select(_run.c.external_id, _run.c.id, _run.c.pipeline_id).where(
-                _run.c.source_id == self.source_id, _run.c.external_id.in_(part))
+                _run.c.source_id == self.source_id, _run.c.external_id.in_(part)
+            )
             self.runs.update({ext: (i, p) for ext, i, p in self.conn.execute(q)})
 
     def _write_runs(self, runs: Sequence[RunRecord]) -> None:
         rows = [
-            {"source_id": self.source_id, "pipeline_id": self.pipelines[r.pipeline_id],
-             "external_id": r.external_id, "status": r.status.value, "raw_status": r.raw_status,
-             "trigger": r.trigger.value, "logical_date": r.logical_date, "queued_at": r.queued_at,
-             "started_at": r.started_at, "ended_at": r.ended_at, "happened_at": _happened_at(r),
-             "duration_s": _duration(r.duration_s, r.started_at, r.ended_at), "error": r.error,
-             "ui_url": r.ui_url, "meta": dict(r.metadata)}
+            {
+                "source_id": self.source_id,
+                "pipeline_id": self.pipelines[r.pipeline_id],
+                "external_id": r.external_id,
+                "status": r.status.value,
+                "raw_status": r.raw_status,
+                "trigger": r.trigger.value,
+                "logical_date": r.logical_date,
+                "queued_at": r.queued_at,
+                "started_at": r.started_at,
+                "ended_at": r.ended_at,
+                "happened_at": _happened_at(r),
+                "duration_s": _duration(r.duration_s, r.started_at, r.ended_at),
+                "error": r.error,
+                "ui_url": r.ui_url,
+                "meta": dict(r.metadata),
+            }
             for r in runs
         ]
         cols = [c for c in rows[0] if c not in ("source_id", "external_id")] if rows else []
@@ -251,16 +304,22 @@ class _BatchWriter:
             if r.parent_run_id is None:
                 continue
             if r.parent_run_id not in self.runs:
-                raise AdapterError(f"run {r.external_id!r} names parent run {r.parent_run_id!r}, "
-                                   "which this source has not reported")
+                raise AdapterError(
+                    f"run {r.external_id!r} names parent run {r.parent_run_id!r}, "
+                    "which this source has not reported"
+                )
             parents.append({"i": self.runs[r.external_id][0], "p": self.runs[r.parent_run_id][0]})
         if parents:
-            stmt = (update(_run).where(_run.c.id == bindparam("i"))
-                    .where(_run.c.parent_run_id.is_distinct_from(bindparam("p")))
-                    .values(parent_run_id=bindparam("p")))
+            stmt = (
+                update(_run)
+                .where(_run.c.id == bindparam("i"))
+                .where(_run.c.parent_run_id.is_distinct_from(bindparam("p")))
+                .values(parent_run_id=bindparam("p"))
+            )
             self.execute(stmt, parents)
-        self._replace_labels(_tag, "tag", "run",
-                             {self.runs[r.external_id][0]: r.tags for r in runs})
+        self._replace_labels(
+            _tag, "tag", "run", {self.runs[r.external_id][0]: r.tags for r in runs}
+        )
 
     def _run(self, external_id: str, what: str) -> tuple[int, int]:
         try:
@@ -275,12 +334,22 @@ class _BatchWriter:
         for tr in b.task_runs:
             run_id, pipeline_id = self._run(tr.run_id, f"task run {tr.task_id!r}")
             rows.append(
-                {"run_id": run_id, "task_id": self.tasks[(pipeline_id, tr.task_id)],
-                 "attempt": tr.attempt, "map_index": tr.map_index, "status": tr.status.value,
-                 "raw_status": tr.raw_status, "queued_at": tr.queued_at,
-                 "started_at": tr.started_at, "ended_at": tr.ended_at,
-                 "duration_s": _duration(tr.duration_s, tr.started_at, tr.ended_at),
-                 "error": tr.error, "log_url": tr.log_url, "meta": dict(tr.metadata)})
+                {
+                    "run_id": run_id,
+                    "task_id": self.tasks[(pipeline_id, tr.task_id)],
+                    "attempt": tr.attempt,
+                    "map_index": tr.map_index,
+                    "status": tr.status.value,
+                    "raw_status": tr.raw_status,
+                    "queued_at": tr.queued_at,
+                    "started_at": tr.started_at,
+                    "ended_at": tr.ended_at,
+                    "duration_s": _duration(tr.duration_s, tr.started_at, tr.ended_at),
+                    "error": tr.error,
+                    "log_url": tr.log_url,
+                    "meta": dict(tr.metadata),
+                }
+            )
         keys = ["run_id", "task_id", "attempt", "map_index"]
         cols = [c for c in rows[0] if c not in keys] if rows else []
         self.upsert(_task_run, rows, keys, cols)
@@ -289,29 +358,50 @@ class _BatchWriter:
 
     def _write_assets(self, b: Batch) -> None:
         def row(a: AssetRecord, with_meta: bool) -> dict[str, Any]:
-            r = {"uri": a.uri, "kind": a.kind, "description": a.description,
-                 "freshness_max_age_s": a.freshness_max_age_s}
+            r: dict[str, Any] = {
+                "uri": a.uri,
+                "kind": a.kind,
+                "description": a.description,
+                "freshness_max_age_s": a.freshness_max_age_s,
+            }
             if with_meta:
                 r["meta"] = dict(a.metadata)
             return r
 
         scalar = ["kind", "description", "freshness_max_age_s"]
         # Several sources describe the same asset; one that knows less keeps what others said.
-        self.upsert(_asset, [row(a, True) for a in b.assets if a.metadata], ["uri"],
-               [*scalar, "meta"], keep_existing=scalar)
-        self.upsert(_asset, [row(a, False) | {"meta": {}} for a in b.assets
-                                   if not a.metadata], ["uri"], scalar, keep_existing=scalar)
+        self.upsert(
+            _asset,
+            [row(a, True) for a in b.assets if a.metadata],
+            ["uri"],
+            [*scalar, "meta"],
+            keep_existing=scalar,
+        )
+        self.upsert(
+            _asset,
+            [row(a, False) | {"meta": {}} for a in b.assets if not a.metadata],
+            ["uri"],
+            scalar,
+            keep_existing=scalar,
+        )
         wanted = {a.uri for a in b.assets}
         wanted.update(e.asset_uri for e in b.asset_events)
         wanted.update(c.asset_uri for c in b.check_results)
-        wanted.update(ref.ref for e in b.edges for ref in (e.upstream, e.downstream)
-                      if ref.kind is NodeKind.ASSET)
+        wanted.update(
+            ref.ref
+            for e in b.edges
+            for ref in (e.upstream, e.downstream)
+            if ref.kind is NodeKind.ASSET
+        )
         self.upsert(_asset, [{"uri": u, "meta": {}} for u in sorted(wanted)], ["uri"])
         for part in chunks(sorted(wanted)):
             q = select(_asset.c.uri, _asset.c.id).where(_asset.c.uri.in_(part))
             self.assets.update({u: i for u, i in self.conn.execute(q)})
-        aliases = [{"asset_id": self.assets[a.uri], "source_id": self.source_id, "alias": a.alias}
-                   for a in b.assets if a.alias]
+        aliases = [
+            {"asset_id": self.assets[a.uri], "source_id": self.source_id, "alias": a.alias}
+            for a in b.assets
+            if a.alias
+        ]
         self.upsert(_alias, aliases, ["source_id", "alias"], ["asset_id"])
         by_id = {self.assets[a.uri]: a for a in b.assets}
         self._replace_labels(_owner, "name", "asset", {i: a.owners for i, a in by_id.items()})
@@ -324,12 +414,22 @@ class _BatchWriter:
         rows = []
         for e in events:
             run_id = self._run(e.run_id, f"asset event on {e.asset_uri!r}")[0] if e.run_id else None
-            tr_id = task_runs.get((e.run_id, e.task_id, e.attempt)) if e.task_id else None
+            tr_id = (
+                task_runs.get((e.run_id, e.task_id, e.attempt)) if e.run_id and e.task_id else None
+            )
             rows.append(
-                {"source_id": self.source_id, "event_key": e.key(),
-                 "asset_id": self.assets[e.asset_uri], "kind": e.kind.value, "at": e.at,
-                 "run_id": run_id, "task_run_id": tr_id, "row_count": e.row_count,
-                 "meta": dict(e.metadata)})
+                {
+                    "source_id": self.source_id,
+                    "event_key": e.key(),
+                    "asset_id": self.assets[e.asset_uri],
+                    "kind": e.kind.value,
+                    "at": e.at,
+                    "run_id": run_id,
+                    "task_run_id": tr_id,
+                    "row_count": e.row_count,
+                    "meta": dict(e.metadata),
+                }
+            )
         keys = ["source_id", "event_key"]
         self.upsert(_event, rows, keys, [c for c in rows[0] if c not in keys] if rows else [])
         latest: dict[int, datetime] = {}
@@ -338,16 +438,23 @@ class _BatchWriter:
                 aid = self.assets[e.asset_uri]
                 latest[aid] = max(e.at, latest.get(aid, e.at))
         if latest:
-            stmt = (update(_asset).where(_asset.c.id == bindparam("i"))
-                    .where(or_(_asset.c.last_produced_at.is_(None),
-                               _asset.c.last_produced_at < bindparam("at")))
-                    .values(last_produced_at=bindparam("at")))
+            stmt = (
+                update(_asset)
+                .where(_asset.c.id == bindparam("i"))
+                .where(
+                    or_(
+                        _asset.c.last_produced_at.is_(None),
+                        _asset.c.last_produced_at < bindparam("at"),
+                    )
+                )
+                .values(last_produced_at=bindparam("at"))
+            )
             self.execute(stmt, [{"i": i, "at": at} for i, at in latest.items()])
             self._refresh_staleness(list(latest))
 
     def _task_runs_for(
         self, events: Sequence[AssetEventRecord]
-    ) -> dict[tuple[str | None, str | None, int | None], int]:
+    ) -> dict[tuple[str, str, int | None], int]:
         """Task run ids for events that name a task; without an attempt, the latest one."""
         wanted = {(e.run_id, e.task_id, e.attempt) for e in events if e.run_id and e.task_id}
         if not wanted:
@@ -362,9 +469,9 @@ class _BatchWriter:
         found: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
         pairs = sorted({(r, tk) for r, tk, _ in by_cid.values()})
         for part in chunks(pairs):
-            q = select(_task_run.c.run_id, _task_run.c.task_id, _task_run.c.attempt,
-                       _task_run.c.id).where(tuple_(_task_run.c.run_id,
-                                                    _task_run.c.task_id).in_(part))
+            q = select(
+                _task_run.c.run_id, _task_run.c.task_id, _task_run.c.attempt, _task_run.c.id
+            ).where(tuple_(_task_run.c.run_id, _task_run.c.task_id).in_(part))
             for r, tk, att, i in self.conn.execute(q):
                 found[(r, tk)].append((att, i))
         out = {}
@@ -378,8 +485,12 @@ class _BatchWriter:
     def _refresh_staleness(self, asset_ids: list[int]) -> None:
         changes = []
         for part in chunks(sorted(asset_ids)):
-            q = select(_asset.c.id, _asset.c.last_produced_at, _asset.c.freshness_max_age_s,
-                       _asset.c.stale_after).where(_asset.c.id.in_(part))
+            q = select(
+                _asset.c.id,
+                _asset.c.last_produced_at,
+                _asset.c.freshness_max_age_s,
+                _asset.c.stale_after,
+            ).where(_asset.c.id.in_(part))
             for i, last, max_age, stale_after in self.conn.execute(q):
                 new = None
                 if max_age is not None and last is not None:
@@ -387,17 +498,26 @@ class _BatchWriter:
                 if new != stale_after:
                     changes.append({"i": i, "s": new})
         if changes:
-            stmt = update(_asset).where(_asset.c.id == bindparam("i")).values(
-                stale_after=bindparam("s"))
+            stmt = (
+                update(_asset)
+                .where(_asset.c.id == bindparam("i"))
+                .values(stale_after=bindparam("s"))
+            )
             self.execute(stmt, changes)
 
     def _write_checks(self, b: Batch) -> None:
         rows = [
-            {"source_id": self.source_id, "result_key": c.key(),
-             "asset_id": self.assets[c.asset_uri], "check_name": c.check_name,
-             "passed": c.passed, "severity": c.severity, "at": c.at,
-             "run_id": self._run(c.run_id, f"check {c.check_name!r}")[0] if c.run_id else None,
-             "meta": dict(c.metadata)}
+            {
+                "source_id": self.source_id,
+                "result_key": c.key(),
+                "asset_id": self.assets[c.asset_uri],
+                "check_name": c.check_name,
+                "passed": c.passed,
+                "severity": c.severity,
+                "at": c.at,
+                "run_id": self._run(c.run_id, f"check {c.check_name!r}")[0] if c.run_id else None,
+                "meta": dict(c.metadata),
+            }
             for c in b.check_results
         ]
         keys = ["source_id", "result_key"]
@@ -415,19 +535,31 @@ class _BatchWriter:
     def _write_edges(self, b: Batch) -> bool:
         edges = list(b.edges)
         edges.extend(
-            EdgeRecord(NodeRef.of_task(x.pipeline_id, up), NodeRef.of_task(x.pipeline_id,
-                                                                          x.external_id))
-            for x in b.tasks for up in x.upstream
+            EdgeRecord(
+                NodeRef.of_task(x.pipeline_id, up), NodeRef.of_task(x.pipeline_id, x.external_id)
+            )
+            for x in b.tasks
+            for up in x.upstream
         )
         rows: dict[tuple[Any, ...], dict[str, Any]] = {}
         for e in edges:
             (fk, fi), (tk, ti) = self._node(e.upstream), self._node(e.downstream)
             key = (e.origin.value, fk, fi, tk, ti)
             seen = e.seen_at
-            row = rows.setdefault(key, {"source_id": self.source_id, "origin": key[0],
-                                        "from_kind": fk, "from_id": fi, "to_kind": tk,
-                                        "to_id": ti, "first_seen": seen or self.now,
-                                        "last_seen": seen or self.now, "explicit": False})
+            row = rows.setdefault(
+                key,
+                {
+                    "source_id": self.source_id,
+                    "origin": key[0],
+                    "from_kind": fk,
+                    "from_id": fi,
+                    "to_kind": tk,
+                    "to_id": ti,
+                    "first_seen": seen or self.now,
+                    "last_seen": seen or self.now,
+                    "explicit": False,
+                },
+            )
             if seen is not None:
                 row["first_seen"] = min(row["first_seen"], seen) if row["explicit"] else seen
                 row["last_seen"] = max(row["last_seen"], seen) if row["explicit"] else seen
@@ -435,21 +567,45 @@ class _BatchWriter:
         if not rows:
             return False
         keys = ["source_id", "origin", "from_kind", "from_id", "to_kind", "to_id"]
-        new = self.upsert(_edge, [{k: v for k, v in r.items() if k != "explicit"}
-                                        for r in rows.values()], keys)
+        new = self.upsert(
+            _edge, [{k: v for k, v in r.items() if k != "explicit"} for r in rows.values()], keys
+        )
         # Only an edge's own timestamps move first/last seen: re-writing a batch changes nothing.
-        seen_rows = [{"s": r["source_id"], "o": r["origin"], "fk": r["from_kind"],
-                      "fi": r["from_id"], "tk": r["to_kind"], "ti": r["to_id"],
-                      "first": r["first_seen"], "last": r["last_seen"]}
-                     for r in rows.values() if r["explicit"]]
+        seen_rows = [
+            {
+                "s": r["source_id"],
+                "o": r["origin"],
+                "fk": r["from_kind"],
+                "fi": r["from_id"],
+                "tk": r["to_kind"],
+                "ti": r["to_id"],
+                "first": r["first_seen"],
+                "last": r["last_seen"],
+            }
+            for r in rows.values()
+            if r["explicit"]
+        ]
         if seen_rows:
-            match = and_(_edge.c.source_id == bindparam("s"), _edge.c.origin == bindparam("o"),
-                         _edge.c.from_kind == bindparam("fk"), _edge.c.from_id == bindparam("fi"),
-                         _edge.c.to_kind == bindparam("tk"), _edge.c.to_id == bindparam("ti"))
-            self.execute(update(_edge).where(match, _edge.c.last_seen < bindparam("last"))
-                              .values(last_seen=bindparam("last")), seen_rows)
-            self.execute(update(_edge).where(match, _edge.c.first_seen > bindparam("first"))
-                              .values(first_seen=bindparam("first")), seen_rows)
+            match = and_(
+                _edge.c.source_id == bindparam("s"),
+                _edge.c.origin == bindparam("o"),
+                _edge.c.from_kind == bindparam("fk"),
+                _edge.c.from_id == bindparam("fi"),
+                _edge.c.to_kind == bindparam("tk"),
+                _edge.c.to_id == bindparam("ti"),
+            )
+            self.execute(
+                update(_edge)
+                .where(match, _edge.c.last_seen < bindparam("last"))
+                .values(last_seen=bindparam("last")),
+                seen_rows,
+            )
+            self.execute(
+                update(_edge)
+                .where(match, _edge.c.first_seen > bindparam("first"))
+                .values(first_seen=bindparam("first")),
+                seen_rows,
+            )
         return new > 0
 
     # -- owners and tags ----------------------------------------------------------------------
@@ -461,15 +617,19 @@ class _BatchWriter:
         if not wanted:
             return
         have: set[tuple[int, str]] = set()
-        for part in chunks(sorted(wanted)):
+        for ids in chunks(sorted(wanted)):
             q = select(table.c.entity_id, table.c[column]).where(
-                table.c.entity_kind == kind, table.c.entity_id.in_(part))
+                table.c.entity_kind == kind, table.c.entity_id.in_(ids)
+            )
             have.update((i, v) for i, v in self.conn.execute(q))
         want = {(i, v) for i, values in wanted.items() for v in values}
-        gone = sorted(have - want)
-        for part in chunks(gone):
-            self.execute(delete(table).where(
-                table.c.entity_kind == kind, tuple_(table.c.entity_id, table.c[column]).in_(part)))
+        for part in chunks(sorted(have - want)):
+            self.execute(
+                delete(table).where(
+                    table.c.entity_kind == kind,
+                    tuple_(table.c.entity_id, table.c[column]).in_(part),
+                )
+            )
         new = [{"entity_kind": kind, "entity_id": i, column: v} for i, v in sorted(want - have)]
         if new:
             self.execute(table.insert(), new)

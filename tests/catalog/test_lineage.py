@@ -12,8 +12,10 @@ from catalog.store.store import Store
 def chain(store: Store, length: int, source: str = "s") -> None:
     """a0 -> a1 -> ... -> a{length}, plus a side branch a1 -> side."""
     sid = store.ensure_source(source, "synthetic")
-    edges = [EdgeRecord(NodeRef.asset(f"x://a{i}"), NodeRef.asset(f"x://a{i + 1}"))
-             for i in range(length)]
+    edges = [
+        EdgeRecord(NodeRef.asset(f"x://a{i}"), NodeRef.asset(f"x://a{i + 1}"))
+        for i in range(length)
+    ]
     edges.append(EdgeRecord(NodeRef.asset("x://a1"), NodeRef.asset("x://side")))
     store.write_batch(sid, Batch(cursor={}, edges=tuple(edges)))
 
@@ -23,7 +25,8 @@ def asset_id(store: Store, uri: str) -> int:
 
     with store.session() as s:
         asset = reads.read_asset_by_uri(s, uri)
-        assert asset is not None and asset.id is not None
+        assert asset is not None
+        assert asset.id is not None
         return asset.id
 
 
@@ -59,11 +62,15 @@ def test_graph_is_rebuilt_only_when_lineage_changed(store: Store, graph: Lineage
     first = graph.graph()
     assert graph.graph() is first  # nothing changed: the cached graph
     sid = store.source_id("s")
-    store.write_batch(sid, Batch(cursor={}, edges=(
-        EdgeRecord(NodeRef.asset("x://a1"), NodeRef.asset("x://side")),)))  # known edge
+    store.write_batch(
+        sid,
+        Batch(cursor={}, edges=(EdgeRecord(NodeRef.asset("x://a1"), NodeRef.asset("x://side")),)),
+    )  # known edge
     assert graph.graph() is first
-    store.write_batch(sid, Batch(cursor={}, edges=(
-        EdgeRecord(NodeRef.asset("x://side"), NodeRef.asset("x://new")),)))
+    store.write_batch(
+        sid,
+        Batch(cursor={}, edges=(EdgeRecord(NodeRef.asset("x://side"), NodeRef.asset("x://new")),)),
+    )
     assert graph.graph() is not first
 
 

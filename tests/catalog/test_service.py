@@ -33,7 +33,7 @@ def test_failed_runs_default_to_the_last_week(catalog: Catalog) -> None:
 def test_windows_are_checked_by_argument_name(catalog: Catalog) -> None:
     with pytest.raises(InvalidArgument, match="'since'"):
         catalog.failed_runs_filter(NOW, T0)
-    with pytest.raises(InvalidArgument, match="'end'.*time zone"):
+    with pytest.raises(InvalidArgument, match=r"'end'.*time zone"):
         catalog.produced_between(T0, datetime(2026, 1, 1), PageRequest())
     with pytest.raises(InvalidArgument, match="'depth'"):
         catalog.lineage(("asset", 1), Direction.DOWNSTREAM, 0)
@@ -41,11 +41,13 @@ def test_windows_are_checked_by_argument_name(catalog: Catalog) -> None:
 
 def test_impact_of_a_failed_run_reaches_what_it_failed_to_produce(catalog: Catalog) -> None:
     failed = catalog.run_by_external_id("airflow-prod", "scheduled__1")
-    assert failed is not None and failed.id is not None
+    assert failed is not None
+    assert failed.id is not None
     impact = catalog.impact(failed.id)
     assert impact is not None
     orders, revenue = catalog.asset(ORDERS), catalog.asset(REVENUE)
-    assert orders is not None and revenue is not None
+    assert orders is not None
+    assert revenue is not None
     assert impact.outputs == [(orders.id, False)]  # declared by its `load` task, not produced
     reached = {(n.kind, n.id): n.depth for n in impact.downstream.nodes}
     assert reached[(NodeKind.ASSET, revenue.id)] == 2  # through the `revenue` pipeline
@@ -54,7 +56,8 @@ def test_impact_of_a_failed_run_reaches_what_it_failed_to_produce(catalog: Catal
 
 def test_impact_of_a_successful_run_marks_its_outputs_produced(catalog: Catalog) -> None:
     ok = catalog.run_by_external_id("airflow-prod", "manual__2")
-    assert ok is not None and ok.id is not None
+    assert ok is not None
+    assert ok.id is not None
     impact = catalog.impact(ok.id)
     assert impact is not None
     assert [produced for _, produced in impact.outputs] == [True]

@@ -19,10 +19,23 @@ from tests.catalog.store.estate import ORDERS, REVENUE, T0, estate_batch
 def seeded(store: Store) -> Store:
     store.write_batch(store.ensure_source("airflow-prod", "airflow"), estate_batch())
     other = store.ensure_source("prefect", "prefect")
-    runs = tuple(RunRecord("flow", f"f{i}", RunStatus.FAILED if i % 3 == 0 else RunStatus.SUCCESS,
-                           started_at=T0 + timedelta(hours=i // 2)) for i in range(12))
-    store.write_batch(other, Batch(cursor={}, pipelines=(
-        PipelineRecord("flow", "flow", owners=("bob",), tags=("python",)),), runs=runs))
+    runs = tuple(
+        RunRecord(
+            "flow",
+            f"f{i}",
+            RunStatus.FAILED if i % 3 == 0 else RunStatus.SUCCESS,
+            started_at=T0 + timedelta(hours=i // 2),
+        )
+        for i in range(12)
+    )
+    store.write_batch(
+        other,
+        Batch(
+            cursor={},
+            pipelines=(PipelineRecord("flow", "flow", owners=("bob",), tags=("python",)),),
+            runs=runs,
+        ),
+    )
     return store
 
 
@@ -74,13 +87,18 @@ def test_run_filters(seeded: Store, f: RunFilter, expected: set[str]) -> None:
 
 def test_pipeline_and_asset_filters(seeded: Store) -> None:
     with seeded.session() as s:
-        assert [p.name for p in reads.read_pipelines(
-            s, PipelineFilter(search="nightly"), PageRequest()).items] == ["Nightly ETL"]
+        assert [
+            p.name
+            for p in reads.read_pipelines(s, PipelineFilter(search="nightly"), PageRequest()).items
+        ] == ["Nightly ETL"]
         assert reads.count_pipelines(s, PipelineFilter(sources=("prefect",))) == 1
-        assert [a.uri for a in reads.read_assets(
-            s, AssetFilter(uri_prefix="s3://"), PageRequest()).items] == [ORDERS]
-        assert [a.uri for a in reads.read_assets(
-            s, AssetFilter(owner="data-eng"), PageRequest()).items] == [ORDERS]
+        assert [
+            a.uri
+            for a in reads.read_assets(s, AssetFilter(uri_prefix="s3://"), PageRequest()).items
+        ] == [ORDERS]
+        assert [
+            a.uri for a in reads.read_assets(s, AssetFilter(owner="data-eng"), PageRequest()).items
+        ] == [ORDERS]
         assert reads.read_asset_by_uri(s, REVENUE) is not None
 
 
@@ -90,8 +108,9 @@ def test_stale_assets_and_produced_between(seeded: Store) -> None:
         assert reads.read_stale_assets(s, produced + timedelta(hours=23), PageRequest()).items == []
         stale = reads.read_stale_assets(s, produced + timedelta(days=2), PageRequest()).items
         assert [a.uri for a in stale] == [ORDERS]
-        events = reads.read_produced_between(s, produced, produced + timedelta(seconds=1),
-                                             PageRequest()).items
+        events = reads.read_produced_between(
+            s, produced, produced + timedelta(seconds=1), PageRequest()
+        ).items
         assert [e.row_count for e in events] == [1200]
         assert reads.count_produced_between(s, T0, produced) == 0  # the end is exclusive
 

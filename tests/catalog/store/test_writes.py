@@ -36,8 +36,18 @@ def test_same_batch_twice_changes_nothing(store: Store) -> None:
     store.write_batch(source, estate_batch())
     assert snapshot(store) == first
     assert counts(store) == {
-        "asset": 2, "asset_alias": 1, "asset_event": 2, "check_result": 1, "lineage_edge": 4,
-        "meta": 2, "owner": 3, "pipeline": 2, "run": 2, "source": 1, "tag": 3, "task": 2,
+        "asset": 2,
+        "asset_alias": 1,
+        "asset_event": 2,
+        "check_result": 1,
+        "lineage_edge": 4,
+        "meta": 2,
+        "owner": 3,
+        "pipeline": 2,
+        "run": 2,
+        "source": 1,
+        "tag": 3,
+        "task": 2,
         "task_run": 5,
     }
 
@@ -50,8 +60,10 @@ def test_cursor_commits_with_the_batch(store: Store) -> None:
 
 def test_bad_reference_writes_nothing(store: Store) -> None:
     source = store.ensure_source("s", "synthetic")
-    bad = replace(estate_batch(cursor=2),
-                  task_runs=(TaskRunRecord("no-such-run", "extract", RunStatus.SUCCESS),))
+    bad = replace(
+        estate_batch(cursor=2),
+        task_runs=(TaskRunRecord("no-such-run", "extract", RunStatus.SUCCESS),),
+    )
     with pytest.raises(AdapterError, match="no-such-run"):
         store.write_batch(source, bad)
     assert store.read_cursor(source) is None
@@ -61,8 +73,14 @@ def test_bad_reference_writes_nothing(store: Store) -> None:
 
 def test_references_create_bare_pipelines_and_tasks_later_filled_in(store: Store) -> None:
     source = store.ensure_source("s", "synthetic")
-    store.write_batch(source, Batch(cursor={}, runs=(RunRecord("etl", "r1", RunStatus.RUNNING),),
-                                    task_runs=(TaskRunRecord("r1", "t1", RunStatus.RUNNING),)))
+    store.write_batch(
+        source,
+        Batch(
+            cursor={},
+            runs=(RunRecord("etl", "r1", RunStatus.RUNNING),),
+            task_runs=(TaskRunRecord("r1", "t1", RunStatus.RUNNING),),
+        ),
+    )
     (bare,) = rows(store, t.Pipeline)
     assert bare.name == "etl"  # type: ignore[attr-defined]
     store.write_batch(source, Batch(cursor={}, pipelines=(PipelineRecord("etl", "The ETL"),)))
@@ -95,13 +113,29 @@ def test_labels_are_replaced_exactly(store: Store) -> None:
 def test_a_source_that_knows_less_keeps_what_another_said(store: Store) -> None:
     a = store.ensure_source("a", "dagster")
     b = store.ensure_source("b", "openlineage")
-    store.write_batch(a, Batch(cursor={}, assets=(
-        AssetRecord(ORDERS, kind="table", description="orders", freshness_max_age_s=60,
-                    metadata={"cols": 3}),)))
+    store.write_batch(
+        a,
+        Batch(
+            cursor={},
+            assets=(
+                AssetRecord(
+                    ORDERS,
+                    kind="table",
+                    description="orders",
+                    freshness_max_age_s=60,
+                    metadata={"cols": 3},
+                ),
+            ),
+        ),
+    )
     store.write_batch(b, Batch(cursor={}, assets=(AssetRecord(ORDERS),)))
     (asset,) = rows(store, t.Asset)
     assert (asset.kind, asset.description, asset.freshness_max_age_s, asset.meta) == (  # type: ignore[attr-defined]
-        "table", "orders", 60, {"cols": 3})
+        "table",
+        "orders",
+        60,
+        {"cols": 3},
+    )
 
 
 def test_freshness_follows_the_latest_materialisation(store: Store) -> None:
@@ -144,10 +178,18 @@ def test_datetimes_are_stored_and_returned_as_utc(store: Store) -> None:
     source = store.ensure_source("s", "synthetic")
     cet = timezone(timedelta(hours=1))
     naive = datetime(2026, 1, 1, 12, 0)
-    store.write_batch(source, Batch(cursor={}, runs=(
-        RunRecord("p", "aware", RunStatus.SUCCESS, started_at=datetime(2026, 1, 1, 13, tzinfo=cet)),
-        RunRecord("p", "naive", RunStatus.SUCCESS, started_at=naive),
-    )))
+    store.write_batch(
+        source,
+        Batch(
+            cursor={},
+            runs=(
+                RunRecord(
+                    "p", "aware", RunStatus.SUCCESS, started_at=datetime(2026, 1, 1, 13, tzinfo=cet)
+                ),
+                RunRecord("p", "naive", RunStatus.SUCCESS, started_at=naive),
+            ),
+        ),
+    )
     for run in rows(store, t.Run):
         assert run.started_at == datetime(2026, 1, 1, 12, tzinfo=UTC)  # type: ignore[attr-defined]
         assert run.started_at.tzinfo is not None  # type: ignore[attr-defined]
@@ -188,8 +230,9 @@ def test_edge_seen_times_only_widen(store: Store) -> None:
 
 def test_a_big_batch_crosses_every_chunk_boundary(store: Store) -> None:
     source = store.ensure_source("s", "synthetic")
-    runs = tuple(RunRecord(f"p{i % 7}", f"r{i}", RunStatus.SUCCESS, started_at=T0)
-                 for i in range(2500))
+    runs = tuple(
+        RunRecord(f"p{i % 7}", f"r{i}", RunStatus.SUCCESS, started_at=T0) for i in range(2500)
+    )
     task_runs = tuple(TaskRunRecord(f"r{i}", "t", RunStatus.SUCCESS) for i in range(2500))
     store.write_batch(source, Batch(cursor={}, runs=runs, task_runs=task_runs))
     assert counts(store)["run"] == 2500
