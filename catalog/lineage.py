@@ -22,6 +22,7 @@ from catalog.store.store import LINEAGE_VERSION, Store
 Node = tuple[str, int]  # (NodeKind value, catalog id)
 
 MAX_DEPTH = 50
+_KINDS = {k.value: k for k in NodeKind}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,11 @@ class LineageGraph:
                     data["origins"].add(origin)
                     data["first_seen"] = min(data["first_seen"], first)
                     data["last_seen"] = max(data["last_seen"], last)
+        # Answers are built once per graph, not once per query: walks only collect them.
+        for u, v, data in graph.edges(data=True):
+            data["edge"] = LineageEdge(
+                u, v, tuple(sorted(data["sources"])), tuple(sorted(data["origins"]))
+            )
         return graph
 
     def walk(self, starts: Iterable[Node], direction: Direction, depth: int) -> LineageResult:
@@ -102,14 +108,14 @@ class LineageGraph:
                 views.append(graph.reverse(copy=False))
             for view in views:
                 lengths = nx.single_source_shortest_path_length(view, start, cutoff=depth)
+                if len(found) == 1:
+                    found.update(lengths)  # the common case: nothing to merge yet
+                    continue
                 for node, hops in lengths.items():
                     if hops < found.get(node, hops + 1):
                         found[node] = hops
-        edges = [
-            LineageEdge(u, v, tuple(sorted(d["sources"])), tuple(sorted(d["origins"])))
-            for u, v, d in graph.subgraph(found).edges(data=True)
-        ]
-        nodes = [LineageNode(NodeKind(k), i, d) for (k, i), d in found.items()]
+        edges = [e for _, _, e in graph.subgraph(found).edges(data="edge")]
+        nodes = [LineageNode(_KINDS[k], i, d) for (k, i), d in found.items()]
         nodes.sort(key=lambda n: (n.depth, n.kind, n.id))
         return LineageResult(nodes, edges)
 
