@@ -15,7 +15,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.http.async_base_view import AsyncHTTPRequestAdapter  # type: ignore[attr-defined]
+from strawberry.types.execution import ExecutionResult
 
+from api.cache import ResponseCache, is_query
 from api.schema import schema
 from api.schema.context import Context, run_sync
 from catalog.service import Catalog
@@ -29,9 +33,43 @@ DATABASE_URL_ENV = "TEMPOX_DATABASE_URL"
 
 
 class GraphQLApp(GraphQL[Context, None]):
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, cache: ResponseCache | None) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self.catalog = catalog
+        self.cache = cache
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        query = request_data.query
+        operation = request_data.operation_name
+        cache = self.cache
+        if (
+            cache is None
+            or query is None
+            or request_data.protocol != "http"
+            or not is_query(query, operation)
+        ):
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        version = await run_sync(self.catalog.data_version)
+        key = cache.key(query, request_data.variables, operation, version)
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+        result = await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+        if not context.read_clock:
+            cache.put(key, result)
+        return result
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -51,6 +89,7 @@ def create_app(
     *,
     catalog: Catalog | None = None,
     lifespan_tasks: Sequence[BackgroundTask] = (),
+    cache_responses: bool = True,
 ) -> Starlette:
     """The Tempox ASGI app.
 
@@ -58,7 +97,8 @@ def create_app(
     store that ``settings`` (or the environment) names and closes it on shutdown.
     ``lifespan_tasks`` run for the app's lifetime (the background sync scheduler goes here):
     each starts after startup, is cancelled on shutdown, and if one fails it is logged while
-    the API keeps serving.
+    the API keeps serving. ``cache_responses`` keeps answers to repeated queries until the
+    catalog's data changes (see :mod:`api.cache`).
     """
     owned: Store | None = None
     if catalog is None:
@@ -93,7 +133,7 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
-            Route("/graphql", GraphQLApp(serving)),
+            Route("/graphql", GraphQLApp(serving, ResponseCache() if cache_responses else None)),
         ],
         lifespan=lifespan,
     )

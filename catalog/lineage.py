@@ -114,7 +114,8 @@ class LineageGraph:
                 for node, hops in lengths.items():
                     if hops < found.get(node, hops + 1):
                         found[node] = hops
-        edges = [e for _, _, e in graph.subgraph(found).edges(data="edge")]
+        among = graph.subgraph(found).edges(data=True)
+        edges: list[LineageEdge] = [data["edge"] for _, _, data in among]
         nodes = [LineageNode(_KINDS[k], i, d) for (k, i), d in found.items()]
         nodes.sort(key=lambda n: (n.depth, n.kind, n.id))
         return LineageResult(nodes, edges)

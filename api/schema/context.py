@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import TypeVar, TypeVarTuple
@@ -111,15 +110,33 @@ def _paged(
     return loader
 
 
-@dataclass
 class Context:
-    catalog: Catalog
-    loaders: Loaders
-    # One reading of the catalog's clock per request, so every "is it stale?" in a response
-    # is judged at the same instant.
-    now: datetime
-    request: Request | WebSocket | None = None
-    response: Response | WebSocket | None = None
+    """What every resolver of one request shares."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        request: Request | WebSocket | None = None,
+        response: Response | WebSocket | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.loaders = Loaders(catalog)
+        self.request = request
+        self.response = response
+        self._now: datetime | None = None
+
+    @property
+    def now(self) -> datetime:
+        """One reading of the catalog's clock per request, so every "is it stale?" in a
+        response is judged at the same instant. Reading it marks the response as depending on
+        the time, which keeps it out of the response cache."""
+        if self._now is None:
+            self._now = self.catalog.clock()
+        return self._now
+
+    @property
+    def read_clock(self) -> bool:
+        return self._now is not None
 
     @classmethod
     def create(
@@ -128,7 +145,7 @@ class Context:
         request: Request | WebSocket | None = None,
         response: Response | WebSocket | None = None,
     ) -> Context:
-        return cls(catalog, Loaders(catalog), catalog.clock(), request, response)
+        return cls(catalog, request, response)
 
 
 Info = strawberry.Info[Context, None]

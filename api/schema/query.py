@@ -106,7 +106,7 @@ class Query:
         after: After = None,
     ) -> Connection[Run]:
         c = info.context.catalog
-        f = c.failed_runs_filter(since, until)
+        f = c.failed_runs_filter(since, until or info.context.now)
         return await _list(
             lambda p: c.runs(f, p), lambda: c.count_runs(f), Run.from_row, first, after
         )
@@ -140,10 +140,10 @@ class Query:
         first: First = DEFAULT_PAGE,
         after: After = None,
     ) -> Connection[Asset]:
-        c = info.context.catalog
+        c, moment = info.context.catalog, at or info.context.now
         return await _list(
-            lambda p: c.stale_assets(p, at),
-            lambda: c.count_stale_assets(at),
+            lambda p: c.stale_assets(p, moment),
+            lambda: c.count_stale_assets(moment),
             Asset.from_row,
             first,
             after,

@@ -55,3 +55,10 @@ def catalog(store: Store) -> Catalog:
 def client(catalog: Catalog) -> Iterator[GraphQLClient]:
     with TestClient(create_app(catalog=catalog)) as http:
         yield GraphQLClient(http)
+
+
+@pytest.fixture
+def uncached_client(catalog: Catalog) -> Iterator[GraphQLClient]:
+    """A client whose every request executes: for tests that count what execution costs."""
+    with TestClient(create_app(catalog=catalog, cache_responses=False)) as http:
+        yield GraphQLClient(http)

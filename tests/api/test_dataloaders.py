@@ -87,7 +87,8 @@ def wide(store: Store) -> Iterator[tuple[GraphQLClient, list[str]]]:
 
     event.listen(store.engine, "before_cursor_execute", count)
     try:
-        with TestClient(create_app(catalog=Catalog(store, clock=lambda: NOW))) as http:
+        app = create_app(catalog=Catalog(store, clock=lambda: NOW), cache_responses=False)
+        with TestClient(app) as http:
             yield GraphQLClient(http), statements
     finally:
         event.remove(store.engine, "before_cursor_execute", count)

@@ -187,7 +187,8 @@ def test_healthz_is_503_when_the_database_is_unreachable() -> None:
         unreachable.close()
 
 
-def test_a_repeated_document_is_parsed_and_validated_once(client: GraphQLClient) -> None:
+def test_a_repeated_document_is_parsed_and_validated_once(uncached_client: GraphQLClient) -> None:
+    client = uncached_client
     # The limits add validation rules; were they new classes per request, ValidationCache
     # would never hit and every request would pay for validation again.
     parsed = parser_cache._get_parse_cache(parser_cache.DEFAULT_MAXSIZE)

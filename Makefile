@@ -1,0 +1,45 @@
+# The commands in README.md. Each installs what it needs first, so a fresh clone needs only
+# Python 3.11 (and, for `make test`, the PostgreSQL server at 127.0.0.1:5432).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test lint typecheck bench schema clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: the catalog server on its embedded SQLite database, syncing the example sources
+run: install
+	$(BIN)/tempox --config examples/tempox.toml serve
+
+## make test: lint, type checks and the whole test suite (SQLite and PostgreSQL)
+test: install lint typecheck
+	bash scripts/ensure-postgres.sh
+	$(BIN)/pytest -n auto -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+## make bench: the benchmarks in benchmarks/ (SCALE=1.0 is 1M runs; default is a quick run)
+SCALE ?= 0.1
+bench: install
+	$(BIN)/python -m benchmarks --scale $(SCALE)
+
+## make schema: re-export graphql/schema.graphql after changing the API
+schema: install
+	$(BIN)/tempox export-schema --output graphql/schema.graphql
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

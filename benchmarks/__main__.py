@@ -1,0 +1,136 @@
+"""Run the benchmarks: ``python -m benchmarks --scale 1.0`` (1M runs, ~5M task runs, 100k assets).
+
+Every figure is a ratio against a baseline measured in the same run on the same database, since
+absolute times on a shared machine say little. Results go to stdout (a Markdown table for the
+README) and to ``benchmarks/results/latest.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+from adapters.synthetic import SyntheticAdapter
+from benchmarks.failed_runs import bench_failed_runs
+from benchmarks.ingest import ingest, raw_copy
+from benchmarks.lineage import bench_lineage
+from benchmarks.machine import describe
+from catalog.service import Catalog
+from catalog.store.store import Store
+
+HERE = Path(__file__).resolve().parent
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def estate_config(scale: float) -> dict[str, Any]:
+    """At scale 1.0: 1,000 pipelines x 1,000 runs x 5 tasks, 100,000 assets."""
+    pipelines = max(10, round(1000 * scale))
+    return {
+        "pipelines": pipelines,
+        "runs_per_pipeline": 1000 if scale >= 0.01 else 100,
+        "tasks_per_pipeline": 5,
+        "assets": max(100, round(100_000 * scale)),
+        "seed": 42,
+        "batch_size": 1000,
+    }
+
+
+@contextmanager
+def database(kind: str, label: str) -> Iterator[str]:
+    if kind == "sqlite":
+        folder = HERE.parent / ".cache" / "bench" / label
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        yield f"sqlite:///{folder / 'tempox.db'}"
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    schema = f"bench_{label}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--scale", type=float, default=0.1, help="1.0 = 1M runs (default 0.1)")
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    args = parser.parse_args()
+
+    config = estate_config(args.scale)
+    adapter = SyntheticAdapter("synthetic", SyntheticAdapter.config_class(**config))
+    results: dict[str, Any] = {"scale": args.scale, "estate": config}
+    with database(args.database, "tempox") as url, database(args.database, "raw") as raw_url:
+        store = Store(url)
+        results["machine"] = describe(store.engine)
+        print(f"generating and ingesting the estate ({config}) …", flush=True)
+        started = time.perf_counter()
+        spent, records = ingest(store, adapter.fetch(None))
+        wall = time.perf_counter() - started
+        raw_store = Store(raw_url)
+        raw_spent, rows = raw_copy(store, raw_store)
+        raw_store.close()
+        results["ingest"] = {
+            "records": records,
+            "rows": rows,
+            "tempox_s": spent,
+            "wall_s_including_generation": wall,
+            "raw_executemany_s": raw_spent,
+            "tempox_rows_per_s": rows / spent,
+            "raw_rows_per_s": rows / raw_spent,
+            "ratio": raw_spent / spent,
+        }
+        print(json.dumps(results["ingest"], indent=2), flush=True)
+
+        with store.engine.connect() as conn:
+            latest = conn.execute(text("SELECT max(happened_at) FROM run")).scalar()
+        until = latest if isinstance(latest, datetime) else datetime.fromisoformat(str(latest))
+        until = until.replace(tzinfo=UTC) if until.tzinfo is None else until
+        catalog = Catalog(store, clock=lambda: until)
+        results["failed_runs"] = bench_failed_runs(catalog, until)
+        print(json.dumps(results["failed_runs"], indent=2), flush=True)
+        results["lineage"] = bench_lineage(catalog)
+        print(json.dumps(results["lineage"], indent=2), flush=True)
+        store.close()
+
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=2, default=str))
+    print(report(results))
+
+
+def report(r: dict[str, Any]) -> str:
+    i, f, g = r["ingest"], r["failed_runs"], r["lineage"]
+    return "\n".join([
+        f"Machine: {r['machine']['cpu']}, {r['machine']['memory']} RAM, "
+        f"Python {r['machine']['python']}, {r['machine']['database']}. "
+        f"Estate: {i['rows']:,} rows (scale {r['scale']}).",
+        "",
+        "| measure | Tempox | baseline (same run) | ratio | target |",
+        "|---|---|---|---|---|",
+        f"| ingest, rows/s | {i['tempox_rows_per_s']:,.0f} (idempotent upserts) "
+        f"| {i['raw_rows_per_s']:,.0f} (raw `executemany`) | {i['ratio']:.2f}x | >= 0.5x |",
+        f"| `failedRuns`, first {100}, ms | {f['graphql_ms']:.2f} (GraphQL) "
+        f"| {f['raw_sql_ms']:.2f} (raw SQL) | {f['ratio']:.2f}x | <= 2x |",
+        f"| downstream lineage depth 10, ms | {g['tempox_ms_per_query']:.2f} "
+        f"| {g['networkx_ms_per_query']:.2f} (raw networkx) | {g['ratio']:.2f}x | <= 1.5x |",
+    ])
+
+
+if __name__ == "__main__":
+    main()

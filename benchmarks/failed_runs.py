@@ -1,0 +1,82 @@
+"""failedRuns: the GraphQL field, executed by the real schema, against the equivalent raw SQL.
+
+The raw side asks the database for exactly what the operation returns (the failed runs of the
+window, newest first, with their pipeline, its owners and its source, and the total count) in
+the fewest statements a hand-written client would use, through the bare DB-API cursor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from api.schema import schema
+from api.schema.context import Context
+from benchmarks.timing import interleaved
+from catalog.service import Catalog
+
+OPERATION = (Path(__file__).parent.parent / "graphql/operations/FailedRuns.graphql").read_text()
+PAGE = 100
+
+RAW_RUNS = """
+SELECT r.id, r.external_id, r.status, r.started_at, r.error, r.ui_url,
+       p.id, p.name, s.name, s.kind
+FROM run r JOIN pipeline p ON p.id = r.pipeline_id JOIN source s ON s.id = r.source_id
+WHERE r.status IN ('failed', 'upstream_failed') AND r.happened_at >= {p} AND r.happened_at < {p}
+ORDER BY r.happened_at DESC, r.id DESC LIMIT {limit}
+"""
+RAW_COUNT = """
+SELECT count(*) FROM run r
+WHERE r.status IN ('failed', 'upstream_failed') AND r.happened_at >= {p} AND r.happened_at < {p}
+"""
+RAW_OWNERS = "SELECT entity_id, name FROM owner WHERE entity_kind = 'pipeline' AND entity_id IN ({ids})"
+
+
+def bench_failed_runs(catalog: Catalog, until: datetime) -> dict[str, Any]:
+    since = until - timedelta(days=7)
+    variables = {"since": since.isoformat(), "until": until.isoformat(), "first": PAGE}
+    loop = asyncio.new_event_loop()
+
+    def graphql() -> Any:
+        result = loop.run_until_complete(
+            schema.execute(OPERATION, variables, context_value=Context.create(catalog))
+        )
+        assert result.errors is None, result.errors
+        return result.data
+
+    engine = catalog.store.engine
+    sqlite = engine.dialect.name == "sqlite"
+    p = "?" if sqlite else "%s"
+    window: tuple[Any, ...] = (
+        (since.replace(tzinfo=None), until.replace(tzinfo=None)) if sqlite else (since, until)
+    )
+    dbapi = engine.raw_connection()
+    cursor = dbapi.cursor()
+
+    def raw() -> Any:
+        cursor.execute(RAW_RUNS.format(p=p, limit=PAGE + 1), window)
+        rows = cursor.fetchall()
+        cursor.execute(RAW_COUNT.format(p=p), window)
+        total = cursor.fetchone()
+        pipeline_ids = sorted({r[6] for r in rows}) or [0]
+        cursor.execute(RAW_OWNERS.format(ids=", ".join([p] * len(pipeline_ids))), pipeline_ids)
+        return rows, total, cursor.fetchall()
+
+    returned = len(graphql()["failedRuns"]["nodes"])
+    raw_rows = len(raw()[0][:PAGE])
+    assert returned == raw_rows, (returned, raw_rows)
+    total = graphql()["failedRuns"]["totalCount"]
+    try:
+        ours, base = interleaved(graphql, raw, rounds=5, repeat=20)
+    finally:
+        dbapi.close()
+        loop.close()
+    return {
+        "failed_runs_in_window": total,
+        "returned": returned,
+        "graphql_ms": ours * 1000,
+        "raw_sql_ms": base * 1000,
+        "ratio": ours / base,
+    }
