@@ -7,7 +7,6 @@ import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,9 +21,11 @@ from strawberry.types.execution import ExecutionResult
 from api.cache import ResponseCache, is_query
 from api.schema import schema
 from api.schema.context import Context, run_sync
+from catalog.config import Settings
 from catalog.service import Catalog
 from catalog.store.engine import default_database_url
-from catalog.store.store import Store
+from catalog.store.store import Store, open_store
+from catalog.sync import SyncScheduler
 
 log = logging.getLogger("tempox.api")
 
@@ -77,7 +78,7 @@ class GraphQLApp(GraphQL[Context, None]):
         return Context.create(self.catalog, request, response)
 
 
-def database_url(settings: Any = None) -> str:
+def database_url(settings: Settings | None = None) -> str:
     """The configured database: settings, else ``$TEMPOX_DATABASE_URL``, else the default file."""
     if settings is not None:
         return str(settings.database.url)
@@ -85,7 +86,7 @@ def database_url(settings: Any = None) -> str:
 
 
 def create_app(
-    settings: Any = None,
+    settings: Settings | None = None,
     *,
     catalog: Catalog | None = None,
     lifespan_tasks: Sequence[BackgroundTask] = (),
@@ -101,8 +102,14 @@ def create_app(
     catalog's data changes (see :mod:`api.cache`).
     """
     owned: Store | None = None
+    tasks = list(lifespan_tasks)
     if catalog is None:
-        owned = Store(database_url(settings))
+        if settings is None:
+            owned = Store(database_url())
+        else:
+            owned = open_store(settings.database.url, auto_upgrade=settings.database.auto_upgrade)
+            # The scheduler returns at once when background sync is off (`serve --no-sync`).
+            tasks.append(SyncScheduler(owned, settings).run)
         catalog = Catalog(owned)
     serving = catalog
 
@@ -120,13 +127,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(_supervised(fn)) for fn in lifespan_tasks]
+        running = [asyncio.create_task(_supervised(fn)) for fn in tasks]
         try:
             yield
         finally:
-            for task in tasks:
+            for task in running:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*running, return_exceptions=True)
             if owned is not None:
                 owned.close()
 

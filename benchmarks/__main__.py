@@ -33,7 +33,7 @@ PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def estate_config(scale: float) -> dict[str, Any]:
-    """At scale 1.0: 1,000 pipelines x 1,000 runs x 5 tasks, 100,000 assets."""
+    """At scale 1.0: 1,000 pipelines x 1,000 runs x 5 tasks (5M+ task runs), 100,000 assets."""
     pipelines = max(10, round(1000 * scale))
     return {
         "pipelines": pipelines,
@@ -42,6 +42,8 @@ def estate_config(scale: float) -> dict[str, Any]:
         "assets": max(100, round(100_000 * scale)),
         "seed": 42,
         "batch_size": 1000,
+        # Each task run writes one of its outputs (rotating): ~5 materialisations per run.
+        "outputs_per_task_run": 1,
     }
 
 
@@ -116,20 +118,24 @@ def main() -> None:
 
 def report(r: dict[str, Any]) -> str:
     i, f, g = r["ingest"], r["failed_runs"], r["lineage"]
-    return "\n".join([
-        f"Machine: {r['machine']['cpu']}, {r['machine']['memory']} RAM, "
-        f"Python {r['machine']['python']}, {r['machine']['database']}. "
-        f"Estate: {i['rows']:,} rows (scale {r['scale']}).",
-        "",
-        "| measure | Tempox | baseline (same run) | ratio | target |",
-        "|---|---|---|---|---|",
-        f"| ingest, rows/s | {i['tempox_rows_per_s']:,.0f} (idempotent upserts) "
-        f"| {i['raw_rows_per_s']:,.0f} (raw `executemany`) | {i['ratio']:.2f}x | >= 0.5x |",
-        f"| `failedRuns`, first {100}, ms | {f['graphql_ms']:.2f} (GraphQL) "
-        f"| {f['raw_sql_ms']:.2f} (raw SQL) | {f['ratio']:.2f}x | <= 2x |",
-        f"| downstream lineage depth 10, ms | {g['tempox_ms_per_query']:.2f} "
-        f"| {g['networkx_ms_per_query']:.2f} (raw networkx) | {g['ratio']:.2f}x | <= 1.5x |",
-    ])
+    return "\n".join(
+        [
+            f"Machine: {r['machine']['cpu']}, {r['machine']['memory']} RAM, "
+            f"Python {r['machine']['python']}, {r['machine']['database']}. "
+            f"Estate: {i['rows']:,} rows (scale {r['scale']}).",
+            "",
+            "| measure | Tempox | baseline (same run) | ratio | target |",
+            "|---|---|---|---|---|",
+            f"| ingest, rows/s | {i['tempox_rows_per_s']:,.0f} (idempotent upserts) "
+            f"| {i['raw_rows_per_s']:,.0f} (raw `executemany`) | {i['ratio']:.2f}x | >= 0.5x |",
+            f"| `failedRuns` over HTTP, repeated (response cache), ms | {f['served_ms']:.2f} "
+            f"| {f['raw_sql_ms']:.2f} (raw SQL) | {f['served_ratio']:.2f}x | <= 2x |",
+            f"| `failedRuns` executed (no response cache), ms | {f['executed_ms']:.2f} "
+            f"| {f['raw_sql_ms']:.2f} (raw SQL) | {f['executed_ratio']:.2f}x | <= 2x |",
+            f"| downstream lineage depth 10, ms | {g['tempox_ms_per_query']:.2f} "
+            f"| {g['networkx_ms_per_query']:.2f} (raw networkx) | {g['ratio']:.2f}x | <= 1.5x |",
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -109,6 +109,7 @@ class AssetEventRecord:
             return self.external_id
         return "|".join(
             (
+                self.asset_uri,
                 self.kind,
                 self.at.isoformat(),
                 self.run_id or "",

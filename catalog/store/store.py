@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,11 +12,11 @@ from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.orm import Session
 
 from catalog.enums import SyncOutcome
-from catalog.errors import NotFoundError
+from catalog.errors import ConfigError, NotFoundError, TempoxError
 from catalog.records import Batch
 from catalog.store import tables as t
 from catalog.store.engine import make_engine
-from catalog.store.migrate import upgrade
+from catalog.store.migrate import current_revision, head_revision, upgrade
 from catalog.store.writes import bump, upsert, write_batch
 
 LINEAGE_VERSION = "lineage_version"
@@ -28,6 +29,29 @@ _meta = t.Meta.__table__  # type: ignore[attr-defined]
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class LeaseLost(TempoxError):
+    """Another worker took over a source whose lease ran out while this one was syncing it."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """A source and where its sync stands, as ``tempox sources`` shows it."""
+
+    name: str
+    kind: str
+    base_url: str | None
+    outcome: str
+    started_at: datetime | None
+    succeeded_at: datetime | None
+    failed_at: datetime | None
+    error: str | None
+    batches: int
+    records: int
+    notices: list[str]
+    lease_owner: str | None
+    lease_expires_at: datetime | None
 
 
 class Store:
@@ -103,22 +127,28 @@ class Store:
             ).scalar()
         return dict(cursor) if cursor else None
 
-    def try_lease(self, source_id: int, owner: str, ttl: timedelta) -> bool:
+    def try_lease(
+        self, source_id: int, owner: str, ttl: timedelta, *, replacing: str | None = None
+    ) -> bool:
         """Claim the right to sync a source; False while another worker holds a live lease.
 
         One conditional UPDATE, so two processes (or API replicas) racing for the same source
-        cannot both win, on SQLite or PostgreSQL.
+        cannot both win, on SQLite or PostgreSQL. ``replacing`` names a holder known to be dead
+        (a killed process on this host), whose lease is taken over before it runs out.
         """
         now = utcnow()
+        free = (
+            (_sync.c.lease_owner.is_(None))
+            | (_sync.c.lease_owner == owner)
+            | (_sync.c.lease_expires_at < now)
+        )
+        if replacing is not None:
+            free = free | (_sync.c.lease_owner == replacing)
         with self.transaction() as conn:
             claimed = conn.execute(
                 update(_sync)
                 .where(_sync.c.source_id == source_id)
-                .where(
-                    (_sync.c.lease_owner.is_(None))
-                    | (_sync.c.lease_owner == owner)
-                    | (_sync.c.lease_expires_at < now)
-                )
+                .where(free)
                 .values(
                     lease_owner=owner,
                     lease_expires_at=now + ttl,
@@ -129,6 +159,62 @@ class Store:
                 )
             ).rowcount
         return bool(claimed)
+
+    def read_lease_owner(self, source_id: int) -> str | None:
+        """Who holds the source's lease now (None: nobody, or the lease ran out)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(_sync.c.lease_owner, _sync.c.lease_expires_at).where(
+                    _sync.c.source_id == source_id
+                )
+            ).first()
+        if row is None or row.lease_owner is None:
+            return None
+        if row.lease_expires_at is not None and row.lease_expires_at < utcnow():
+            return None
+        return str(row.lease_owner)
+
+    def read_sources_with_state(self) -> list[SourceState]:
+        """Every source with where its sync stands, by name."""
+        query = (
+            select(
+                _source.c.name,
+                _source.c.kind,
+                _source.c.base_url,
+                _sync.c.outcome,
+                _sync.c.started_at,
+                _sync.c.succeeded_at,
+                _sync.c.failed_at,
+                _sync.c.error,
+                _sync.c.batches,
+                _sync.c.records,
+                _sync.c.notices,
+                _sync.c.lease_owner,
+                _sync.c.lease_expires_at,
+            )
+            .select_from(_source.outerjoin(_sync, _sync.c.source_id == _source.c.id))
+            .order_by(_source.c.name)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            SourceState(
+                name=r.name,
+                kind=r.kind,
+                base_url=r.base_url,
+                outcome=r.outcome or SyncOutcome.NEVER.value,
+                started_at=r.started_at,
+                succeeded_at=r.succeeded_at,
+                failed_at=r.failed_at,
+                error=r.error,
+                batches=r.batches or 0,
+                records=r.records or 0,
+                notices=list(r.notices or []),
+                lease_owner=r.lease_owner,
+                lease_expires_at=r.lease_expires_at,
+            )
+            for r in rows
+        ]
 
     def finish_sync(self, source_id: int, owner: str, error: str | None) -> None:
         now = utcnow()
@@ -155,7 +241,9 @@ class Store:
         """Write a batch and move the source's cursor past it, in one transaction.
 
         A crash before the commit leaves neither the records nor the cursor; after it, both.
-        So a sync killed at any point resumes where the last commit left it.
+        So a sync killed at any point resumes where the last commit left it. With ``owner``,
+        the batch commits only while ``owner`` holds the lease (renewed for ``lease_ttl``), and
+        :class:`LeaseLost` is raised if another worker took the source over meanwhile.
         """
         now = utcnow()
         with self.transaction() as conn:
@@ -167,9 +255,17 @@ class Store:
             }
             if batch.notices is not None:
                 values["notices"] = list(batch.notices)
-            if owner is not None and lease_ttl is not None:
-                values["lease_expires_at"] = now + lease_ttl
-            conn.execute(update(_sync).where(_sync.c.source_id == source_id).values(**values))
+            state = update(_sync).where(_sync.c.source_id == source_id)
+            if owner is not None:
+                state = state.where(_sync.c.lease_owner == owner)
+                if lease_ttl is not None:
+                    values["lease_expires_at"] = now + lease_ttl
+            if conn.execute(state.values(**values)).rowcount == 0 and owner is not None:
+                # Raising rolls the batch back: the worker that holds the lease writes it.
+                raise LeaseLost(
+                    f"source {source_id}: the lease of {owner!r} ran out and another worker "
+                    "took the source over"
+                )
             # Versions move only when the catalog changed, so caches keyed on them survive
             # a sync that found nothing new.
             if written.changed:
@@ -183,3 +279,17 @@ class Store:
         with self.engine.connect() as conn:
             value = conn.execute(select(_meta.c.value).where(_meta.c.key == key)).scalar()
         return int(value or 0)
+
+
+def open_store(url: str, *, auto_upgrade: bool = True) -> Store:
+    """The store at ``url``, migrated to this Tempox's schema or refused with the fix to run."""
+    store = Store(url, migrate=auto_upgrade)
+    if not auto_upgrade:
+        have, want = current_revision(store.engine), head_revision()
+        if have != want:
+            store.close()
+            raise ConfigError(
+                f"the database is at revision {have or 'none'}, this Tempox needs {want}: "
+                "run `tempox db upgrade` (or set [database] auto_upgrade = true)"
+            )
+    return store

@@ -1,0 +1,398 @@
+"""Settings: one TOML file, validated, with errors that name the file, the key and the problem.
+
+The file is ``--config PATH``, else ``$TEMPOX_CONFIG``, else ``./tempox.toml`` if it exists, else
+none (built-in defaults). ``$TEMPOX_DATABASE_URL`` overrides ``[database] url``::
+
+    [database]
+    url = "sqlite:///tempox.db"     # default: a SQLite file in the user data folder
+    auto_upgrade = true             # run migrations on start
+
+    [server]
+    host = "127.0.0.1"
+    port = 8000
+    sync_in_background = true
+
+    [sync]
+    default_interval = "15m"        # 30s, 5m, 1h, 1d, 1h30m or a number of seconds
+    concurrency = 4
+    lease_ttl = "10m"
+
+    [sources.prod]
+    kind = "synthetic"              # an adapter kind; its own keys follow
+    interval = "5m"                 # optional, default [sync] default_interval
+    enabled = true
+
+Secrets never appear in the file: an adapter's ``*_env`` keys name environment variables, read
+with :func:`read_secret` when the adapter needs them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from catalog import adapter as adapters
+from catalog.adapter import Adapter, AdapterConfig
+from catalog.errors import ConfigError
+from catalog.store.engine import default_database_url
+
+__all__ = [
+    "CONFIG_ENV",
+    "DATABASE_URL_ENV",
+    "DEFAULT_CONFIG_FILE",
+    "DatabaseSettings",
+    "Duration",
+    "ServerSettings",
+    "Settings",
+    "SourceSettings",
+    "SyncSettings",
+    "find_config_file",
+    "format_duration",
+    "load_settings",
+    "parse_duration",
+    "parse_settings",
+    "read_secret",
+]
+
+CONFIG_ENV = "TEMPOX_CONFIG"
+DATABASE_URL_ENV = "TEMPOX_DATABASE_URL"
+DEFAULT_CONFIG_FILE = "tempox.toml"
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"(?:\d+(?:\.\d+)?[smhd])+")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_TOML_POSITION = re.compile(r"^(?P<msg>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
+_URL_PASSWORD = re.compile(r"(://[^/:@\s]*:)[^@/\s]+@")
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_duration(value: object) -> timedelta:
+    """``"30s"``, ``"5m"``, ``"1h30m"``, ``"1d"``, or a number of seconds, as a timedelta."""
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str) and _DURATION.fullmatch(text := value.strip().lower()):
+        seconds = sum(float(n) * _UNITS[u] for n, u in _DURATION_PART.findall(text))
+    elif isinstance(value, str) and _is_number(value):
+        seconds = float(value)
+    else:
+        raise ValueError(f"invalid duration {value!r} (use e.g. 30s, 5m, 1h)")
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ValueError(f"invalid duration {value!r}: it must be more than zero")
+    return timedelta(seconds=seconds)
+
+
+def format_duration(value: timedelta) -> str:
+    """The shortest spelling :func:`parse_duration` reads back: ``90s`` is ``1m30s``."""
+    seconds = value.total_seconds()
+    if seconds != int(seconds):
+        return f"{seconds:g}s"
+    parts, rest = [], int(seconds)
+    for unit, size in sorted(_UNITS.items(), key=lambda u: -u[1]):
+        if rest >= size:
+            parts.append(f"{rest // size}{unit}")
+            rest %= size
+    return "".join(parts) or "0s"
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    url: str = Field(default_factory=default_database_url, min_length=1)
+    auto_upgrade: bool = True
+
+
+class ServerSettings(_Section):
+    host: str = Field(default="127.0.0.1", min_length=1)
+    port: int = Field(default=8000, ge=1, le=65535)
+    sync_in_background: bool = True
+
+
+class SyncSettings(_Section):
+    default_interval: Duration = timedelta(minutes=15)
+    concurrency: int = Field(default=4, ge=1, le=64)
+    lease_ttl: Duration = timedelta(minutes=10)
+
+
+class _SourceCommon(_Section):
+    """The keys every ``[sources.<name>]`` table may have; the rest belong to the adapter."""
+
+    kind: str = Field(min_length=1)
+    interval: Duration | None = None
+    enabled: bool = True
+
+
+_COMMON_KEYS = tuple(_SourceCommon.model_fields)
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """One ``[sources.<name>]`` table, its adapter's keys validated by the adapter's config."""
+
+    name: str
+    kind: str
+    config: AdapterConfig | None  # None when the adapter's plugin failed to load
+    adapter: type[Adapter[Any]] | None = field(default=None, repr=False)
+    interval: timedelta | None = None
+    enabled: bool = True
+    problem: str | None = None  # why ``adapter`` is None
+
+    def create_adapter(self) -> Adapter[Any]:
+        if self.adapter is None or self.config is None:
+            raise ConfigError(f"source {self.name!r}: {self.problem or 'no adapter'}")
+        return self.adapter(self.name, self.config)
+
+    def public_settings(self) -> dict[str, Any]:
+        """What the store keeps beside the source: the adapter's keys, never a secret's value.
+
+        Secrets live in environment variables that ``*_env`` keys only name; passwords written
+        into URLs are masked all the same.
+        """
+        out: dict[str, Any] = {}
+        if self.config is not None:
+            out = _mask_urls(self.config.model_dump(mode="json"))
+        if self.interval is not None:
+            out["interval"] = format_duration(self.interval)
+        return out
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything Tempox is configured with; ``path`` is the file read (None: defaults only)."""
+
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
+    sync: SyncSettings = field(default_factory=SyncSettings)
+    sources: Mapping[str, SourceSettings] = field(default_factory=dict)
+    path: Path | None = None
+
+    def interval(self, source: SourceSettings) -> timedelta:
+        return source.interval or self.sync.default_interval
+
+    def enabled_sources(self) -> list[SourceSettings]:
+        return [s for s in self.sources.values() if s.enabled]
+
+    def with_database(self, url: str) -> Settings:
+        return replace(self, database=self.database.model_copy(update={"url": url}))
+
+
+def read_secret(source: str, key: str, variable: str, env: Mapping[str, str] | None = None) -> str:
+    """The value of the environment variable a source's ``key`` (``token_env`` …) names."""
+    value = (os.environ if env is None else env).get(variable)
+    if not value:
+        raise ConfigError(
+            f"source {source!r}: environment variable {variable} is not set "
+            f"(sources.{_key((source, key))} names it as the place of the secret)"
+        )
+    return value
+
+
+# -- loading --------------------------------------------------------------------------------
+
+
+def find_config_file(
+    path: str | Path | None = None, env: Mapping[str, str] | None = None
+) -> Path | None:
+    """The file to read: ``path``, else ``$TEMPOX_CONFIG``, else ``./tempox.toml``, else None."""
+    env = os.environ if env is None else env
+    if path is not None:
+        given = Path(path)
+        if not given.is_file():
+            raise ConfigError(f"{given}: config file not found")
+        return given
+    if named := env.get(CONFIG_ENV):
+        given = Path(named)
+        if not given.is_file():
+            raise ConfigError(f"{given}: config file not found (named by ${CONFIG_ENV})")
+        return given
+    default = Path(DEFAULT_CONFIG_FILE)
+    return default if default.is_file() else None
+
+
+def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Find, read and validate the settings; :class:`ConfigError` says what is wrong where."""
+    env = os.environ if env is None else env
+    found = find_config_file(path, env)
+    data: dict[str, Any] = {}
+    if found is not None:
+        data = _read_toml(found)
+    settings = parse_settings(data, file=str(found) if found else "<defaults>", path=found)
+    if url := env.get(DATABASE_URL_ENV):
+        settings = settings.with_database(url)
+    return settings
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        if match := _TOML_POSITION.match(message):
+            raise ConfigError(
+                f"{path}: line {match['line']}, column {match['col']}: invalid TOML: {match['msg']}"
+            ) from None
+        raise ConfigError(f"{path}: invalid TOML: {message}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text: {exc.reason}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def parse_settings(
+    data: Mapping[str, Any], *, file: str = "<settings>", path: Path | None = None
+) -> Settings:
+    """Validate parsed TOML (or an equivalent dict); ``file`` is how errors name its origin."""
+    errors: list[str] = []
+    sections = {"database": DatabaseSettings, "server": ServerSettings, "sync": SyncSettings}
+    for key in data:
+        if key not in (*sections, "sources"):
+            errors.append(
+                f"{file}: {_key((key,))}: unknown section "
+                f"(expected {', '.join((*sections, 'sources'))})"
+            )
+    database = _validate(DatabaseSettings, data.get("database", {}), ("database",), file, errors)
+    server = _validate(ServerSettings, data.get("server", {}), ("server",), file, errors)
+    sync = _validate(SyncSettings, data.get("sync", {}), ("sync",), file, errors)
+    sources = _parse_sources(data.get("sources", {}), file, errors)
+    if errors or database is None or server is None or sync is None:
+        raise ConfigError("\n".join(errors))
+    return Settings(database=database, server=server, sync=sync, sources=sources, path=path)
+
+
+def _parse_sources(raw: object, file: str, errors: list[str]) -> dict[str, SourceSettings]:
+    if not isinstance(raw, Mapping):
+        errors.append(f"{file}: sources: expected tables like [sources.<name>]")
+        return {}
+    found: dict[str, type[Adapter[Any]]] | None = None
+    failures: dict[str, str] | None = None
+    out: dict[str, SourceSettings] = {}
+    for name, table in raw.items():
+        where = ("sources", name)
+        if not isinstance(table, Mapping):
+            errors.append(f"{file}: {_key(where)}: expected a table [{_key(where)}]")
+            continue
+        if not 0 < len(name) <= 200:
+            errors.append(f"{file}: {_key(where)}: a source name has 1 to 200 characters")
+            continue
+        common = _validate(
+            _SourceCommon,
+            {k: v for k, v in table.items() if k in _COMMON_KEYS},
+            where,
+            file,
+            errors,
+        )
+        if common is None:
+            continue
+        if found is None:
+            # Through the module, so tests can put their own adapters in place of the plugins.
+            found = adapters.discover_adapters()
+        cls = found.get(common.kind)
+        if cls is None:
+            if failures is None:
+                failures = adapters.scan_adapters().failures
+            if common.kind in failures:
+                # A broken plugin costs its own sources only: they fail at sync, saying why.
+                problem = (
+                    f"adapter {common.kind!r} is installed but could not be loaded: "
+                    f"{failures[common.kind]}"
+                )
+                out[name] = SourceSettings(
+                    name, common.kind, None, None, common.interval, common.enabled, problem
+                )
+            else:
+                available = ", ".join(sorted(found)) or "none installed"
+                errors.append(
+                    f"{file}: {_key((*where, 'kind'))}: unknown adapter kind "
+                    f"{common.kind!r} (available: {available})"
+                )
+            continue
+        options = {k: v for k, v in table.items() if k not in _COMMON_KEYS}
+        config = _validate(cls.config_class, options, where, file, errors, extra=_COMMON_KEYS)
+        if config is not None:
+            out[name] = SourceSettings(
+                name, common.kind, config, cls, common.interval, common.enabled
+            )
+    return out
+
+
+def _validate(
+    model: type[M],
+    value: object,
+    where: tuple[str, ...],
+    file: str,
+    errors: list[str],
+    extra: tuple[str, ...] = (),
+) -> M | None:
+    if not isinstance(value, Mapping):
+        errors.append(f"{file}: {_key(where)}: expected a table [{_key(where)}]")
+        return None
+    try:
+        return model.model_validate(dict(value))
+    except ValidationError as exc:
+        allowed = ", ".join((*extra, *model.model_fields))
+        for err in exc.errors():
+            key = _key((*where, *err["loc"]))
+            errors.append(f"{file}: {key}: {_problem(err, allowed)}")
+        return None
+
+
+def _problem(err: Any, allowed: str) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return f"unknown key (expected one of: {allowed})"
+    if kind == "missing":
+        return "required key is missing"
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if kind != "value_error" and not isinstance(err.get("input"), Mapping | list):
+        message += f" (got {err.get('input')!r})"
+    return message[:1].lower() + message[1:]
+
+
+def _key(parts: tuple[object, ...]) -> str:
+    """A dotted TOML key: ``sources.prod.interval``, quoting parts that need it."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            continue
+        text = str(part)
+        text = text if _BARE_KEY.fullmatch(text) else json.dumps(text)
+        out = f"{out}.{text}" if out else text
+    return out
+
+
+def _mask_urls(value: Any) -> Any:
+    if isinstance(value, str):
+        return _URL_PASSWORD.sub(r"\1***@", value)
+    if isinstance(value, dict):
+        return {k: _mask_urls(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_urls(v) for v in value]
+    return value

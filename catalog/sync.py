@@ -1,0 +1,431 @@
+"""The sync engine: pull every source from its cursor into the store.
+
+Per source: claim its lease (two workers never sync one source at once), read the cursor, write
+each batch the adapter yields together with the cursor after it, release the lease saying how it
+went. A crash between two batches loses nothing and duplicates nothing: the next sync resumes
+from the last committed cursor, and writes are idempotent upserts. One failing source never
+stops the others; its error is recorded on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+from catalog.adapter import Adapter
+from catalog.config import Settings, SourceSettings
+from catalog.errors import ConfigError, TempoxError
+from catalog.records import Cursor
+from catalog.store.store import Store
+
+__all__ = [
+    "BatchStats",
+    "NullObserver",
+    "SyncInterrupted",
+    "SyncObserver",
+    "SyncResult",
+    "SyncScheduler",
+    "SyncStatus",
+    "describe",
+    "make_owner",
+    "select_sources",
+    "sync_source",
+    "sync_sources",
+]
+
+log = logging.getLogger("tempox.sync")
+
+
+class SyncStatus(StrEnum):
+    OK = "ok"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # another worker holds the source's lease
+
+
+@dataclass(frozen=True, slots=True)
+class BatchStats:
+    """One committed batch, and the sync's totals so far."""
+
+    batches: int
+    records: int  # in this batch
+    total_records: int
+    runs: int  # in this batch
+    cursor: Cursor
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    source: str
+    kind: str
+    status: SyncStatus
+    batches: int = 0
+    records: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not SyncStatus.FAILED
+
+
+class SyncObserver(Protocol):
+    """Follows syncs as they go (a progress bar, metrics). Called from worker threads."""
+
+    def start(self, source: str) -> None: ...
+
+    def batch(self, source: str, stats: BatchStats) -> None: ...
+
+    def done(self, source: str, result: SyncResult) -> None: ...
+
+
+class NullObserver:
+    def start(self, source: str) -> None:
+        pass
+
+    def batch(self, source: str, stats: BatchStats) -> None:
+        pass
+
+    def done(self, source: str, result: SyncResult) -> None:
+        pass
+
+
+class SyncInterrupted(TempoxError):
+    """The sync was asked to stop; batches committed so far stay, the next sync resumes."""
+
+
+def make_owner() -> str:
+    """A lease owner name, unique per sync worker: ``host:pid:token``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def sync_sources(
+    store: Store,
+    settings: Settings,
+    names: Sequence[str] | None = None,
+    observer: SyncObserver | None = None,
+    *,
+    stop: threading.Event | None = None,
+) -> list[SyncResult]:
+    """Sync the enabled sources (or the ones named, enabled or not), concurrently.
+
+    Returns one result per source, in configuration order. Never raises for a source's failure;
+    raises :class:`ConfigError` when ``names`` has a source the configuration does not.
+    """
+    sources = select_sources(settings, names)
+    if not sources:
+        return []
+    observer = observer or NullObserver()
+    stop = stop or threading.Event()
+    workers = min(settings.sync.concurrency, len(sources))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tempox-sync") as pool:
+        futures = [
+            pool.submit(
+                sync_source,
+                store,
+                source,
+                lease_ttl=settings.sync.lease_ttl,
+                observer=observer,
+                stop=stop,
+            )
+            for source in sources
+        ]
+        try:
+            return [f.result() for f in futures]
+        except BaseException:
+            # Ctrl-C reaches only this thread: ask the workers to stop after their batch.
+            stop.set()
+            raise
+
+
+def select_sources(settings: Settings, names: Sequence[str] | None) -> list[SourceSettings]:
+    """The enabled sources, or those named; :class:`ConfigError` names an unknown one."""
+    if not names:
+        return settings.enabled_sources()
+    unknown = [n for n in names if n not in settings.sources]
+    if unknown:
+        where = f" in {settings.path}" if settings.path else ""
+        configured = ", ".join(settings.sources) or "none"
+        raise ConfigError(
+            f"no source named {', '.join(map(repr, unknown))}{where} (configured: {configured})"
+        )
+    return [settings.sources[n] for n in dict.fromkeys(names)]
+
+
+def sync_source(
+    store: Store,
+    source: SourceSettings,
+    *,
+    lease_ttl: timedelta,
+    observer: SyncObserver | None = None,
+    owner: str | None = None,
+    stop: threading.Event | None = None,
+) -> SyncResult:
+    """Sync one source; the result says how it went, and so does the source's sync state."""
+    observer = observer or NullObserver()
+    job = _Job(store, source, lease_ttl, observer, owner or make_owner(), stop)
+    began = time.monotonic()
+    observer.start(source.name)
+    try:
+        status, error = job.run()
+    except Exception as exc:
+        # Only the store gets here (the database is down): there is nowhere to record it.
+        log.warning("sync of %s failed: %s", source.name, describe(exc), exc_info=True)
+        status, error = SyncStatus.FAILED, describe(exc)
+    result = SyncResult(
+        source.name,
+        source.kind,
+        status,
+        job.batches,
+        job.records,
+        time.monotonic() - began,
+        error,
+    )
+    observer.done(source.name, result)
+    return result
+
+
+def describe(exc: BaseException) -> str:
+    """An error as one line for people: Tempox's own messages as they are, others typed."""
+    if isinstance(exc, TempoxError):
+        return str(exc)
+    lines = str(exc).strip().splitlines()
+    # SQLAlchemy and HTTP errors append the statement or body on later lines.
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
+class _Job:
+    def __init__(
+        self,
+        store: Store,
+        source: SourceSettings,
+        lease_ttl: timedelta,
+        observer: SyncObserver,
+        owner: str,
+        stop: threading.Event | None,
+    ) -> None:
+        self.store = store
+        self.source = source
+        self.lease_ttl = lease_ttl
+        self.observer = observer
+        self.owner = owner
+        self.stop = stop
+        self.batches = 0
+        self.records = 0
+
+    def run(self) -> tuple[SyncStatus, str | None]:
+        try:
+            adapter: Adapter[Any] | None = self.source.create_adapter()
+            error = None
+        except Exception as exc:
+            adapter, error = None, describe(exc)  # recorded on the source, like any failure
+        try:
+            return self._run(adapter, error)
+        finally:
+            if adapter is not None:
+                _close(self.source.name, adapter)
+
+    def _run(
+        self, adapter: Adapter[Any] | None, error: str | None
+    ) -> tuple[SyncStatus, str | None]:
+        name, store = self.source.name, self.store
+        source_id = store.ensure_source(
+            name,
+            self.source.kind,
+            base_url=adapter.base_url if adapter is not None else None,
+            settings=self.source.public_settings(),
+        )
+        if not self._claim(source_id):
+            holder = store.read_lease_owner(source_id) or "another worker"
+            return SyncStatus.SKIPPED, f"already being synced by {holder}"
+        try:
+            if adapter is not None:
+                self._pull(source_id, adapter)
+        except Exception as exc:
+            error = describe(exc)
+            if isinstance(exc, TempoxError):
+                log.info("sync of %s failed: %s", name, error)
+            else:
+                log.warning("sync of %s failed: %s", name, error, exc_info=True)
+        except BaseException:
+            # Ctrl-C: release the lease, so the next `tempox sync` need not wait for it.
+            store.finish_sync(source_id, self.owner, "interrupted before the sync finished")
+            raise
+        store.finish_sync(source_id, self.owner, error)
+        return (SyncStatus.OK, None) if error is None else (SyncStatus.FAILED, error)
+
+    def _claim(self, source_id: int) -> bool:
+        if self.store.try_lease(source_id, self.owner, self.lease_ttl):
+            return True
+        holder = self.store.read_lease_owner(source_id)
+        if holder is None or not _is_dead_local_process(holder):
+            return False
+        # A sync killed on this host (SIGKILL, power cut) left its lease behind; its batches
+        # are committed and its cursor with them, so taking over loses nothing.
+        log.info(
+            "%s: taking over the lease of %s, which is no longer running", self.source.name, holder
+        )
+        return self.store.try_lease(source_id, self.owner, self.lease_ttl, replacing=holder)
+
+    def _pull(self, source_id: int, adapter: Adapter[Any]) -> None:
+        for batch in adapter.fetch(self.store.read_cursor(source_id)):
+            self.store.write_batch(source_id, batch, lease_ttl=self.lease_ttl, owner=self.owner)
+            size = batch.size()
+            self.batches += 1
+            self.records += size
+            stats = BatchStats(self.batches, size, self.records, len(batch.runs), batch.cursor)
+            self.observer.batch(self.source.name, stats)
+            if self.stop is not None and self.stop.is_set():
+                raise SyncInterrupted(
+                    "stopped before the sync finished; the next sync resumes after the last "
+                    "committed batch"
+                )
+
+
+def _close(name: str, adapter: Adapter[Any]) -> None:
+    try:
+        adapter.close()
+    except Exception:
+        log.warning("closing the adapter of %s failed", name, exc_info=True)
+
+
+def _is_dead_local_process(owner: str) -> bool:
+    """True when ``owner`` (``host:pid:token``) names a process of this host that is gone."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if os.name != "posix" or host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # it exists but is not ours to signal
+    return False
+
+
+# -- background scheduling ------------------------------------------------------------------
+
+
+class SyncScheduler:
+    """Syncs every enabled source every its interval, for as long as :meth:`run` runs.
+
+    ``SyncScheduler(store, settings, observer=None)``, then ``await scheduler.run()`` in the
+    server's event loop (an app lifespan task); it returns at once when
+    ``settings.server.sync_in_background`` is off. Each source syncs at start, then ``interval``
+    (``[sources.<name>] interval``, else ``[sync] default_interval``) after its last sync ended;
+    at most ``[sync] concurrency`` at once, in worker threads, so the loop never blocks.
+
+    :meth:`stop` (from any thread) or cancelling the task ends it: a sync under way finishes
+    the batch it is writing and stops (the next sync resumes from there); ``run`` waits up to
+    ``shutdown_grace`` seconds for that.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        observer: SyncObserver | None = None,
+        shutdown_grace: float = 30.0,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.observer = observer or NullObserver()
+        self.shutdown_grace = shutdown_grace
+        self._stopping = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+
+    def stop(self) -> None:
+        self._stopping.set()
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed already
+                loop.call_soon_threadsafe(wake.set)
+
+    async def run(self) -> None:
+        if not self.settings.server.sync_in_background:
+            log.info("background sync is off ([server] sync_in_background, or --no-sync)")
+            return
+        loop = asyncio.get_running_loop()
+        self._loop, self._wake = loop, asyncio.Event()
+        sources = self.settings.enabled_sources()
+        if not sources:
+            log.info("background sync: no enabled sources")
+        due = {s.name: loop.time() for s in sources}
+        running: dict[str, asyncio.Future[SyncResult]] = {}
+        workers = max(1, min(self.settings.sync.concurrency, len(sources)))
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tempox-scheduler")
+        try:
+            while not self._stopping.is_set():
+                self._wake.clear()
+                for source in sources:
+                    future = running.get(source.name)
+                    if future is not None and future.done():
+                        del running[source.name]
+                        self._log(source, future)
+                        interval = self.settings.interval(source).total_seconds()
+                        due[source.name] = loop.time() + interval
+                    if source.name not in running and due[source.name] <= loop.time():
+                        running[source.name] = self._start(loop, pool, source)
+                idle = [due[s.name] for s in sources if s.name not in running]
+                timeout = max(0.0, min(idle) - loop.time()) if idle else None
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(timeout):
+                        await self._wake.wait()
+        finally:
+            self._stopping.set()
+            if running:
+                await asyncio.wait(running.values(), timeout=self.shutdown_grace)
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _start(
+        self, loop: asyncio.AbstractEventLoop, pool: ThreadPoolExecutor, source: SourceSettings
+    ) -> asyncio.Future[SyncResult]:
+        work = functools.partial(
+            sync_source,
+            self.store,
+            source,
+            lease_ttl=self.settings.sync.lease_ttl,
+            observer=self.observer,
+            stop=self._stopping,
+        )
+        future = loop.run_in_executor(pool, work)
+        wake = self._wake
+        if wake is not None:
+            future.add_done_callback(lambda _: wake.set())
+        return future
+
+    @staticmethod
+    def _log(source: SourceSettings, future: asyncio.Future[SyncResult]) -> None:
+        try:
+            result = future.result()
+        except Exception:  # sync_source records failures itself; this would be a bug
+            log.exception("background sync of %s crashed", source.name)
+            return
+        if result.status is SyncStatus.OK:
+            log.info(
+                "synced %s: %d records in %d batches, %.1fs",
+                result.source,
+                result.records,
+                result.batches,
+                result.seconds,
+            )
+        else:
+            log.info("sync of %s %s: %s", result.source, result.status, result.error)
