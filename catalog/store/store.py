@@ -15,9 +15,10 @@ from catalog.enums import SyncOutcome
 from catalog.errors import ConfigError, NotFoundError, TempoxError
 from catalog.records import Batch
 from catalog.store import tables as t
+from catalog.store.bulk import upsert
 from catalog.store.engine import make_engine
 from catalog.store.migrate import current_revision, head_revision, upgrade
-from catalog.store.writes import bump, upsert, write_batch
+from catalog.store.writes import bump, write_batch
 
 LINEAGE_VERSION = "lineage_version"
 DATA_VERSION = "data_version"

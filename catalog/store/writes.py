@@ -19,13 +19,11 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
-    func,
     or_,
     select,
     tuple_,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from catalog.enums import AssetEventKind, NodeKind
 from catalog.errors import AdapterError
@@ -38,6 +36,7 @@ from catalog.records import (
     RunRecord,
 )
 from catalog.store import tables as t
+from catalog.store.bulk import upsert
 
 CHUNK = 900  # IN-list size: well under SQLite's bound-parameter limit on every build
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -60,39 +59,6 @@ _meta = t.Meta.__table__  # type: ignore[attr-defined]
 def chunks(items: Sequence[K], size: int = CHUNK) -> Iterator[Sequence[K]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-def upsert(
-    conn: Connection,
-    table: Table,
-    rows: list[dict[str, Any]],
-    keys: Sequence[str],
-    update_cols: Sequence[str] | None = None,
-    keep_existing: Iterable[str] = (),
-) -> int:
-    """Insert rows; on a key conflict update ``update_cols`` (None: leave the row alone).
-
-    Columns in ``keep_existing`` keep their stored value when the new one is NULL, so a source
-    that knows less about a thing never erases what another source said. Returns the number of
-    rows inserted or changed.
-    """
-    if not rows:
-        return 0
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table)
-    if update_cols is None:
-        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-    else:
-        keep = set(keep_existing)
-        values = {
-            c: func.coalesce(stmt.excluded[c], table.c[c]) if c in keep else stmt.excluded[c]
-            for c in update_cols
-        }
-        changed = or_(*(table.c[c].is_distinct_from(v) for c, v in values.items()))
-        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=values, where=changed)
-    # RETURNING yields exactly the rows inserted or changed, on both databases; rowcount after
-    # an executemany does not (psycopg reports only the last statement's).
-    return len(conn.execute(stmt.returning(table.c[keys[0]]), rows).all())
 
 
 def bump(conn: Connection, key: str) -> None:
@@ -467,13 +433,15 @@ class _BatchWriter:
                 continue
             by_cid[(run_ext, task_ext, attempt)] = (run_id, task_id, attempt)
         found: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-        pairs = sorted({(r, tk) for r, tk, _ in by_cid.values()})
-        for part in chunks(pairs):
+        pairs = {(r, tk) for r, tk, _ in by_cid.values()}
+        # By run alone: a plain IN list is far cheaper to bind than one of (run, task) pairs.
+        for part in chunks(sorted({r for r, _ in pairs})):
             q = select(
                 _task_run.c.run_id, _task_run.c.task_id, _task_run.c.attempt, _task_run.c.id
-            ).where(tuple_(_task_run.c.run_id, _task_run.c.task_id).in_(part))
+            ).where(_task_run.c.run_id.in_(part))
             for r, tk, att, i in self.conn.execute(q):
-                found[(r, tk)].append((att, i))
+                if (r, tk) in pairs:
+                    found[(r, tk)].append((att, i))
         out = {}
         for key, (r, tk, attempt) in by_cid.items():
             candidates = sorted(found.get((r, tk), []))
