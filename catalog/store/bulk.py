@@ -56,7 +56,8 @@ def _postgres_json(value: Any) -> Jsonb | None:
     return None if value is None else Jsonb(value)
 
 
-def _converter(column_type: Any, dialect: str) -> Convert:
+def driver_converter(column_type: Any, dialect: str) -> Convert:
+    """How a value of ``column_type`` is handed to the driver of ``dialect``."""
     if isinstance(column_type, UTCDateTime):
         return _sqlite_time if dialect == "sqlite" else _postgres_time
     if isinstance(column_type, JSON):
@@ -89,7 +90,7 @@ def _compiled(
     compiled = stmt.compile(dialect=dialect, column_keys=list(columns))
     order = tuple(compiled.positiontup) if compiled.positiontup else None
     names = order or columns
-    converters = tuple(_converter(table.c[c].type, dialect.name) for c in names)
+    converters = tuple(driver_converter(table.c[c].type, dialect.name) for c in names)
     return compiled.string, order, converters
 
 

@@ -272,7 +272,8 @@ def read_children(
         query = (
             select(model)
             .where(parent_col.in_(part), *where)
-            .order_by(*(_col(model, o) for o in order))
+            # NULLs sort first on SQLite and last on PostgreSQL unless told: say "last".
+            .order_by(*(_col(model, o).asc().nulls_last() for o in order))
         )
         for row in session.scalars(query):
             groups[getattr(row, parent)].append(row)

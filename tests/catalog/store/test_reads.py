@@ -8,7 +8,7 @@ from catalog.enums import RunStatus, TriggerKind
 from catalog.errors import InvalidArgument
 from catalog.filters import AssetFilter, PipelineFilter, RunFilter
 from catalog.pagination import PageRequest
-from catalog.records import Batch, PipelineRecord, RunRecord
+from catalog.records import Batch, PipelineRecord, RunRecord, TaskRunRecord
 from catalog.store import reads
 from catalog.store import tables as t
 from catalog.store.store import Store
@@ -130,3 +130,23 @@ def test_a_foreign_cursor_is_refused_by_name(seeded: Store) -> None:
         reads.read_runs(s, RunFilter(), PageRequest(after="bm90IGEgY3Vyc29y"))
     with pytest.raises(InvalidArgument, match="'first'"):
         PageRequest(first=10_000)
+
+
+def test_children_without_a_time_sort_last_on_every_database(store: Store) -> None:
+    source = store.ensure_source("s", "synthetic")
+    store.write_batch(
+        source,
+        Batch(
+            cursor={},
+            runs=(RunRecord("p", "r", RunStatus.RUNNING, started_at=T0),),
+            task_runs=(
+                TaskRunRecord("r", "never-started", RunStatus.QUEUED),
+                TaskRunRecord("r", "started", RunStatus.RUNNING, started_at=T0),
+            ),
+        ),
+    )
+    with store.session() as s:
+        (run,) = reads.read_runs(s, RunFilter(), PageRequest()).items
+        assert run.id is not None
+        (children,) = reads.read_children(s, t.TaskRun, "run_id", [run.id], order=("started_at",))
+    assert [c.started_at for c in children] == [T0, None]
