@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -50,11 +51,14 @@ def estate_config(scale: float) -> dict[str, Any]:
 @contextmanager
 def database(kind: str, label: str) -> Iterator[str]:
     if kind == "sqlite":
-        folder = HERE.parent / ".cache" / "bench" / label
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-        yield f"sqlite:///{folder / 'tempox.db'}"
-        shutil.rmtree(folder, ignore_errors=True)
+        # A folder of its own: two runs at once (a smoke test beside a long run) never collide.
+        root = HERE.parent / ".cache" / "bench"
+        root.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=f"{label}-", dir=root))
+        try:
+            yield f"sqlite:///{folder / 'tempox.db'}"
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
         return
     schema = f"bench_{label}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
@@ -68,11 +72,12 @@ def database(kind: str, label: str) -> Iterator[str]:
         admin.dispose()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--scale", type=float, default=0.1, help="1.0 = 1M runs (default 0.1)")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
-    args = parser.parse_args()
+    parser.add_argument("--output", type=Path, default=HERE / "results" / "latest.json")
+    args = parser.parse_args(argv)
 
     config = estate_config(args.scale)
     adapter = SyntheticAdapter("synthetic", SyntheticAdapter.config_class(**config))
@@ -110,9 +115,8 @@ def main() -> None:
         print(json.dumps(results["lineage"], indent=2), flush=True)
         store.close()
 
-    out = HERE / "results"
-    out.mkdir(exist_ok=True)
-    (out / "latest.json").write_text(json.dumps(results, indent=2, default=str))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2, default=str))
     print(report(results))
 
 
