@@ -19,6 +19,7 @@ from strawberry.http.async_base_view import AsyncHTTPRequestAdapter  # type: ign
 from strawberry.types.execution import ExecutionResult
 
 from api.cache import ResponseCache, is_query
+from api.openlineage import DEFAULT_SOURCE, LineageIntake
 from api.schema import schema
 from api.schema.context import Context, run_sync
 from catalog.config import Settings
@@ -137,9 +138,13 @@ def create_app(
             if owned is not None:
                 owned.close()
 
+    intake = LineageIntake(
+        serving.store, settings.server.openlineage_source if settings else DEFAULT_SOURCE
+    )
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
+            intake.route(),
             Route("/graphql", GraphQLApp(serving, ResponseCache() if cache_responses else None)),
         ],
         lifespan=lifespan,

@@ -11,6 +11,7 @@ none (built-in defaults). ``$TEMPOX_DATABASE_URL`` overrides ``[database] url``:
     host = "127.0.0.1"
     port = 8000
     sync_in_background = true
+    openlineage_source = "openlineage"  # the source pushed OpenLineage events are filed under
 
     [sync]
     default_interval = "15m"        # 30s, 5m, 1h, 1d, 1h30m or a number of seconds
@@ -132,6 +133,7 @@ class ServerSettings(_Section):
     host: str = Field(default="127.0.0.1", min_length=1)
     port: int = Field(default=8000, ge=1, le=65535)
     sync_in_background: bool = True
+    openlineage_source: str = Field(default="openlineage", min_length=1, max_length=200)
 
 
 class SyncSettings(_Section):

@@ -61,6 +61,9 @@ class RunRecord:
     ui_url: str | None = None
     tags: tuple[str, ...] = ()
     metadata: JSON = field(default_factory=dict)
+    # When the status was observed (an event's time, the orchestrator's updated_at). A record
+    # older than what is stored does not change status, end or error; see catalog/store/writes.
+    status_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,7 @@ class TaskRunRecord:
     error: str | None = None
     log_url: str | None = None
     metadata: JSON = field(default_factory=dict)
+    status_at: datetime | None = None  # as RunRecord.status_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +141,18 @@ class CheckResultRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ColumnLineageRecord:
+    """One column of an output asset derived from one column of an input asset."""
+
+    output_uri: str
+    output_column: str
+    input_uri: str
+    input_column: str
+    transformations: tuple[JSON, ...] = ()  # OpenLineage's {type, subtype, description, masking}
+    seen_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class NodeRef:
     """A node of the lineage graph, named the way its source names it."""
 
@@ -184,6 +200,7 @@ class Batch:
     asset_events: tuple[AssetEventRecord, ...] = ()
     check_results: tuple[CheckResultRecord, ...] = ()
     edges: tuple[EdgeRecord, ...] = ()
+    column_lineage: tuple[ColumnLineageRecord, ...] = ()
     notices: tuple[str, ...] | None = None
 
     def size(self) -> int:
@@ -196,4 +213,5 @@ class Batch:
             + len(self.asset_events)
             + len(self.check_results)
             + len(self.edges)
+            + len(self.column_lineage)
         )

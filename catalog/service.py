@@ -152,6 +152,17 @@ class Catalog:
         with self.store.session() as s:
             return reads.read_children(s, t.AssetAlias, "asset_id", asset_ids)
 
+    def column_lineage_of_assets(self, asset_ids: Sequence[int]) -> list[list[t.ColumnLineage]]:
+        """Which input columns each asset's columns derive from, by output column."""
+        with self.store.session() as s:
+            return reads.read_children(
+                s,
+                t.ColumnLineage,
+                "output_asset_id",
+                asset_ids,
+                order=("output_column", "input_asset_id", "input_column", "source_id"),
+            )
+
     def tasks_of_pipelines(self, pipeline_ids: Sequence[int]) -> list[list[t.Task]]:
         with self.store.session() as s:
             return reads.read_children(

@@ -225,6 +225,9 @@ class Run:
     error: str | None
     ui_url: str | None
     metadata: JSON
+    facets: JSON | None = strawberry.field(
+        description="OpenLineage run and job facets of a pushed run, custom ones included."
+    )
 
     @classmethod
     def from_row(cls, row: t.Run) -> Run:
@@ -247,6 +250,7 @@ class Run:
             error=row.error,
             ui_url=row.ui_url,
             metadata=JSON(row.meta),
+            facets=_facets(row.meta),
         )
 
     @strawberry.field
@@ -368,6 +372,9 @@ class Asset:
     description: str | None
     freshness: Freshness
     metadata: JSON
+    facets: JSON | None = strawberry.field(
+        description="OpenLineage dataset facets of the asset, custom ones included."
+    )
 
     @classmethod
     def from_row(cls, row: t.Asset) -> Asset:
@@ -386,7 +393,17 @@ class Asset:
             description=row.description,
             freshness=freshness,
             metadata=JSON(row.meta),
+            facets=_facets(row.meta),
         )
+
+    @strawberry.field(
+        description="Which columns of which assets each column of this one is derived from."
+    )
+    async def column_lineage(self, info: Info, column: str | None = None) -> list[ColumnLineage]:
+        rows = await info.context.loaders.column_lineage_of_asset.load(self.pk)
+        return [
+            ColumnLineage.from_row(r) for r in rows if column is None or r.output_column == column
+        ]
 
     @strawberry.field
     async def owners(self, info: Info) -> list[str]:
@@ -432,6 +449,45 @@ async def _run_or_none(info: Info, run_id: int | None) -> Run | None:
         return None
     row = await info.context.loaders.run.load(run_id)
     return None if row is None else Run.from_row(row)
+
+
+@strawberry.type(description="One column derived from one column of an input asset.")
+class ColumnLineage:
+    input_pk: strawberry.Private[int]
+    source_pk: strawberry.Private[int]
+    column: str = strawberry.field(description="The column of the asset asked about.")
+    input_column: str
+    transformations: JSON = strawberry.field(
+        description="OpenLineage transformations: type, subtype, description, masking."
+    )
+    first_seen: datetime
+    last_seen: datetime
+
+    @classmethod
+    def from_row(cls, row: t.ColumnLineage) -> ColumnLineage:
+        return cls(
+            input_pk=row.input_asset_id,
+            source_pk=row.source_id,
+            column=row.output_column,
+            input_column=row.input_column,
+            transformations=JSON(row.transformations),
+            first_seen=row.first_seen,
+            last_seen=row.last_seen,
+        )
+
+    @strawberry.field
+    async def input_asset(self, info: Info) -> Asset:
+        row = await info.context.loaders.asset.load(self.input_pk)
+        return Asset.from_row(_found(row, "asset", self.input_pk))
+
+    @strawberry.field
+    async def source(self, info: Info) -> Source:
+        return await load_source(info, self.source_pk)
+
+
+def _facets(meta: dict[str, Any]) -> JSON | None:
+    found = meta.get("openlineage")
+    return JSON(found) if isinstance(found, dict) else None
 
 
 @strawberry.type(description="An asset produced, consumed or observed at a moment, by a run.")

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import JSON, Connection, Dialect, Table, func, or_
+from sqlalchemy import JSON, Connection, Dialect, Table, and_, case, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from catalog.store.types import UTCDateTime
@@ -73,6 +73,8 @@ def _compiled(
     keys: tuple[str, ...],
     update_cols: tuple[str, ...] | None,
     keep: frozenset[str],
+    guarded: frozenset[str],
+    guard_by: str | None,
 ) -> tuple[str, tuple[str, ...] | None, tuple[Convert, ...]]:
     """SQL text, the column order of positional parameters (None: named) and converters."""
     module = postgresql if dialect.name == "postgresql" else sqlite
@@ -84,6 +86,13 @@ def _compiled(
             c: func.coalesce(stmt.excluded[c], table.c[c]) if c in keep else stmt.excluded[c]
             for c in update_cols
         }
+        if guard_by is not None:
+            stored, incoming = table.c[guard_by], stmt.excluded[guard_by]
+            # An observation older than the stored one changes nothing it guards; NULL on
+            # both sides is last-write-wins.
+            fresh = or_(stored.is_(None), and_(incoming.is_not(None), incoming >= stored))
+            for c in guarded:
+                values[c] = case((fresh, values[c]), else_=table.c[c])
         # Skip rows whose values are already stored: no write, no count, no MVCC churn.
         changed = or_(*(table.c[c].is_distinct_from(v) for c, v in values.items()))
         stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=values, where=changed)
@@ -101,12 +110,17 @@ def upsert(
     keys: Sequence[str],
     update_cols: Sequence[str] | None = None,
     keep_existing: Iterable[str] = (),
+    *,
+    guarded: Iterable[str] = (),
+    guard_by: str | None = None,
 ) -> int:
     """Insert rows; on a key conflict update ``update_cols`` (None: leave the row alone).
 
     Columns in ``keep_existing`` keep their stored value when the new one is NULL, so a source
     that knows less about a thing never erases what another source said. Every row must have
-    the same keys. Returns the number of rows inserted or changed.
+    the same keys. Columns in ``guarded`` change only when the row's ``guard_by`` time is not
+    older than the stored one (a stored NULL always yields). Returns the number of rows inserted
+    or changed.
     """
     if not rows:
         return 0
@@ -118,6 +132,8 @@ def upsert(
         tuple(keys),
         None if update_cols is None else tuple(update_cols),
         frozenset(keep_existing),
+        frozenset(guarded),
+        guard_by,
     )
     params: list[Any]
     if order is not None:

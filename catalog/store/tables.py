@@ -97,6 +97,7 @@ class Run(SQLModel, table=True):
     error: str | None = None
     ui_url: str | None = None
     meta: dict[str, Any] = _json()
+    status_at: datetime | None = _ts()  # when the status was observed; see RunRecord
 
 
 class TaskRun(SQLModel, table=True):
@@ -120,6 +121,7 @@ class TaskRun(SQLModel, table=True):
     error: str | None = None
     log_url: str | None = None
     meta: dict[str, Any] = _json()
+    status_at: datetime | None = _ts()
 
 
 class Asset(SQLModel, table=True):
@@ -205,6 +207,36 @@ class LineageEdge(SQLModel, table=True):
     from_id: int
     to_kind: str = Field(max_length=10)
     to_id: int
+    first_seen: datetime = _ts(nullable=False)
+    last_seen: datetime = _ts(nullable=False)
+
+
+class ColumnLineage(SQLModel, table=True):
+    """A column of an output asset derived from a column of an input asset, per source."""
+
+    __tablename__ = "column_lineage"
+    __table_args__ = (
+        UniqueConstraint(
+            "source_id",
+            "output_asset_id",
+            "output_column",
+            "input_asset_id",
+            "input_column",
+            name="uq_column_lineage",
+        ),
+        Index("ix_column_lineage_output", "output_asset_id", "output_column"),
+        Index("ix_column_lineage_input", "input_asset_id", "input_column"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="source.id")
+    output_asset_id: int = Field(foreign_key="asset.id")
+    output_column: str
+    input_asset_id: int = Field(foreign_key="asset.id")
+    input_column: str
+    transformations: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(json_type(), nullable=False)
+    )
     first_seen: datetime = _ts(nullable=False)
     last_seen: datetime = _ts(nullable=False)
 

@@ -54,6 +54,7 @@ _edge = t.LineageEdge.__table__  # type: ignore[attr-defined]
 _owner = t.Owner.__table__  # type: ignore[attr-defined]
 _tag = t.Tag.__table__  # type: ignore[attr-defined]
 _meta = t.Meta.__table__  # type: ignore[attr-defined]
+_column_lineage = t.ColumnLineage.__table__  # type: ignore[attr-defined]
 
 
 def chunks(items: Sequence[K], size: int = CHUNK) -> Iterator[Sequence[K]]:
@@ -94,6 +95,60 @@ def _duration(
     return None
 
 
+# Times a record does not know are kept, not erased: an end event need not repeat the start.
+_KEEP_TIMES = ("queued_at", "started_at", "ended_at", "logical_date", "duration_s")
+# What an observation older than the stored one must not undo (a late START after a COMPLETE).
+_GUARDED = ("status", "raw_status", "ended_at", "error", "status_at")
+
+
+def _fresh(stored_at: datetime | None, incoming_at: datetime | None) -> bool:
+    return stored_at is None or (incoming_at is not None and incoming_at >= stored_at)
+
+
+def fold_observations(rows: list[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
+    """One row per key, combined the way the upsert combines a row with the stored one."""
+    folded: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = tuple(row[k] for k in keys)
+        have = folded.get(key)
+        if have is None:
+            folded[key] = dict(row)
+            continue
+        fresh = _fresh(have["status_at"], row["status_at"])
+        merged = dict(row)
+        for c in _KEEP_TIMES:
+            if c in merged and merged[c] is None:
+                merged[c] = have[c]
+        if not fresh:
+            for c in _GUARDED:
+                merged[c] = have[c]
+        if row["status_at"] is not None or have["status_at"] is not None:
+            merged["meta"] = merge_meta(
+                have["meta"], have["status_at"], row["meta"], row["status_at"]
+            )
+        folded[key] = merged
+    return list(folded.values())
+
+
+def merge_meta(
+    stored: dict[str, Any],
+    stored_at: datetime | None,
+    incoming: dict[str, Any],
+    incoming_at: datetime | None,
+) -> dict[str, Any]:
+    """Observed metadata accumulates: keys only one side has are kept, and where both have a
+    key the newer observation wins (nested objects merge key by key)."""
+    fresh = _fresh(stored_at, incoming_at)
+    out = dict(stored)
+    for k, v in incoming.items():
+        old = out.get(k)
+        if isinstance(old, dict) and isinstance(v, dict):
+            out[k] = merge_meta(old, stored_at, v, incoming_at)
+        elif k not in out or fresh:
+            out[k] = v
+    return out
+
+
 class _BatchWriter:
     def __init__(self, conn: Connection, source_id: int, now: datetime) -> None:
         self.conn = conn
@@ -104,6 +159,7 @@ class _BatchWriter:
         self.runs: dict[str, tuple[int, int]] = {}  # external id -> (run id, pipeline id)
         self.assets: dict[str, int] = {}
         self.changed = 0
+        self.observing = False
 
     def upsert(
         self,
@@ -112,8 +168,20 @@ class _BatchWriter:
         keys: Sequence[str],
         update_cols: Sequence[str] | None = None,
         keep_existing: Iterable[str] = (),
+        *,
+        guarded: Iterable[str] = (),
+        guard_by: str | None = None,
     ) -> int:
-        n = upsert(self.conn, table, rows, keys, update_cols, keep_existing)
+        n = upsert(
+            self.conn,
+            table,
+            rows,
+            keys,
+            update_cols,
+            keep_existing,
+            guarded=guarded,
+            guard_by=guard_by,
+        )
         self.changed += n
         return n
 
@@ -123,6 +191,7 @@ class _BatchWriter:
         return n
 
     def write(self, b: Batch) -> bool:
+        self.observing = any(r.status_at for r in b.runs) or any(r.status_at for r in b.task_runs)
         self._write_pipelines(b)
         self._load_runs(self._referenced_runs(b) - {r.external_id for r in b.runs})
         self._write_tasks(b)
@@ -131,6 +200,7 @@ class _BatchWriter:
         self._write_assets(b)
         self._write_asset_events(b.asset_events)
         self._write_checks(b)
+        self._write_column_lineage(b)
         return self._write_edges(b)
 
     # -- pipelines and tasks ------------------------------------------------------------------
@@ -242,7 +312,7 @@ class _BatchWriter:
             self.runs.update({ext: (i, p) for ext, i, p in self.conn.execute(q)})
 
     def _write_runs(self, runs: Sequence[RunRecord]) -> None:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "source_id": self.source_id,
                 "pipeline_id": self.pipelines[r.pipeline_id],
@@ -259,22 +329,51 @@ class _BatchWriter:
                 "error": r.error,
                 "ui_url": r.ui_url,
                 "meta": dict(r.metadata),
+                "status_at": r.status_at,
             }
             for r in runs
         ]
+        rows = fold_observations(rows, ("external_id",))
+        # Observed records (events) describe a run piecemeal: their metadata accumulates. A bare
+        # record in the same batch (a parent run named by its child) must not wipe it either.
+        observed = rows if self.observing else []
+        if observed:
+            stored = {
+                ext: (meta, at)
+                for part in chunks(sorted(r["external_id"] for r in observed))
+                for ext, meta, at in self.conn.execute(
+                    select(_run.c.external_id, _run.c.meta, _run.c.status_at).where(
+                        _run.c.source_id == self.source_id, _run.c.external_id.in_(part)
+                    )
+                )
+            }
+            for r in observed:
+                if r["external_id"] in stored:
+                    meta, at = stored[r["external_id"]]
+                    r["meta"] = merge_meta(meta or {}, at, r["meta"], r["status_at"])
         cols = [c for c in rows[0] if c not in ("source_id", "external_id")] if rows else []
-        self.upsert(_run, rows, ["source_id", "external_id"], cols)
+        self.upsert(
+            _run,
+            rows,
+            ["source_id", "external_id"],
+            cols,
+            keep_existing=_KEEP_TIMES,
+            guarded=_GUARDED,
+            guard_by="status_at",
+        )
         self._load_runs([r.external_id for r in runs])
         parents = []
-        for r in runs:
-            if r.parent_run_id is None:
+        for run in runs:
+            if run.parent_run_id is None:
                 continue
-            if r.parent_run_id not in self.runs:
+            if run.parent_run_id not in self.runs:
                 raise AdapterError(
-                    f"run {r.external_id!r} names parent run {r.parent_run_id!r}, "
+                    f"run {run.external_id!r} names parent run {run.parent_run_id!r}, "
                     "which this source has not reported"
                 )
-            parents.append({"i": self.runs[r.external_id][0], "p": self.runs[r.parent_run_id][0]})
+            parents.append(
+                {"i": self.runs[run.external_id][0], "p": self.runs[run.parent_run_id][0]}
+            )
         if parents:
             stmt = (
                 update(_run)
@@ -286,6 +385,35 @@ class _BatchWriter:
         self._replace_labels(
             _tag, "tag", "run", {self.runs[r.external_id][0]: r.tags for r in runs}
         )
+        if observed or any(r["duration_s"] is None for r in rows):
+            self._fix_derived_times(_run, [self.runs[r["external_id"]][0] for r in rows])
+
+    def _fix_derived_times(self, table: Table, ids: list[int]) -> None:
+        """Recompute when-it-happened and duration from the merged stored times.
+
+        Records that know only part of a run (an end event without its start) keep the stored
+        times, so what derives from them is computed from the row, not from the record.
+        """
+        runs = table is _run
+        changes = []
+        for part in chunks(sorted(set(ids))):
+            cols = [table.c.id, table.c.started_at, table.c.ended_at, table.c.duration_s]
+            if runs:
+                cols += [table.c.queued_at, table.c.logical_date, table.c.happened_at]
+            for row in self.conn.execute(select(*cols).where(table.c.id.in_(part))):
+                change: dict[str, Any] = {}
+                if row.duration_s is None and row.started_at and row.ended_at:
+                    change["duration_s"] = (row.ended_at - row.started_at).total_seconds()
+                if runs:
+                    happened = (
+                        row.started_at or row.queued_at or row.logical_date or row.ended_at or EPOCH
+                    )
+                    if happened != row.happened_at:
+                        change["happened_at"] = happened
+                if change:
+                    changes.append((row.id, change))
+        for i, change in changes:
+            self.execute(update(table).where(table.c.id == i).values(**change))
 
     def _run(self, external_id: str, what: str) -> tuple[int, int]:
         try:
@@ -296,7 +424,7 @@ class _BatchWriter:
             ) from None
 
     def _write_task_runs(self, b: Batch) -> None:
-        rows = []
+        rows: list[dict[str, Any]] = []
         for tr in b.task_runs:
             run_id, pipeline_id = self._run(tr.run_id, f"task run {tr.task_id!r}")
             rows.append(
@@ -314,11 +442,47 @@ class _BatchWriter:
                     "error": tr.error,
                     "log_url": tr.log_url,
                     "meta": dict(tr.metadata),
+                    "status_at": tr.status_at,
                 }
             )
         keys = ["run_id", "task_id", "attempt", "map_index"]
+        rows = fold_observations(rows, keys)
+        # Observed records (events) describe a run piecemeal: their metadata accumulates. A bare
+        # record in the same batch (a parent run named by its child) must not wipe it either.
+        observed = rows if self.observing else []
+        if observed:
+            stored: dict[tuple[Any, ...], tuple[Any, Any, int]] = {}
+            for part in chunks(sorted({r["run_id"] for r in observed})):
+                q = select(
+                    *(_task_run.c[k] for k in keys),
+                    _task_run.c.meta,
+                    _task_run.c.status_at,
+                    _task_run.c.id,
+                ).where(_task_run.c.run_id.in_(part))
+                for row in self.conn.execute(q):
+                    stored[tuple(row[:4])] = (row.meta, row.status_at, row.id)
+            for r in observed:
+                if (found := stored.get(tuple(r[k] for k in keys))) is not None:
+                    r["meta"] = merge_meta(found[0] or {}, found[1], r["meta"], r["status_at"])
         cols = [c for c in rows[0] if c not in keys] if rows else []
-        self.upsert(_task_run, rows, keys, cols)
+        self.upsert(
+            _task_run,
+            rows,
+            keys,
+            cols,
+            keep_existing=_KEEP_TIMES,
+            guarded=_GUARDED,
+            guard_by="status_at",
+        )
+        if observed:
+            ids = []
+            for part in chunks(sorted({r["run_id"] for r in observed})):
+                q = select(*(_task_run.c[k] for k in keys), _task_run.c.id).where(
+                    _task_run.c.run_id.in_(part)
+                )
+                wanted = {tuple(r[k] for k in keys) for r in observed}
+                ids += [row.id for row in self.conn.execute(q) if tuple(row[:4]) in wanted]
+            self._fix_derived_times(_task_run, ids)
 
     # -- assets -------------------------------------------------------------------------------
 
@@ -353,6 +517,7 @@ class _BatchWriter:
         wanted = {a.uri for a in b.assets}
         wanted.update(e.asset_uri for e in b.asset_events)
         wanted.update(c.asset_uri for c in b.check_results)
+        wanted.update(u for c in b.column_lineage for u in (c.output_uri, c.input_uri))
         wanted.update(
             ref.ref
             for e in b.edges
@@ -490,6 +655,68 @@ class _BatchWriter:
         ]
         keys = ["source_id", "result_key"]
         self.upsert(_check, rows, keys, [c for c in rows[0] if c not in keys] if rows else [])
+
+    def _write_column_lineage(self, b: Batch) -> None:
+        rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for c in b.column_lineage:
+            key = (
+                self.assets[c.output_uri],
+                c.output_column,
+                self.assets[c.input_uri],
+                c.input_column,
+            )
+            seen = c.seen_at or self.now
+            row = rows.get(key)
+            if row is None or seen >= row["last_seen"]:
+                first = seen if row is None else min(row["first_seen"], seen)
+                rows[key] = {
+                    "source_id": self.source_id,
+                    "output_asset_id": key[0],
+                    "output_column": key[1],
+                    "input_asset_id": key[2],
+                    "input_column": key[3],
+                    "transformations": [dict(x) for x in c.transformations],
+                    "first_seen": first,
+                    "last_seen": seen,
+                }
+            else:
+                row["first_seen"] = min(row["first_seen"], seen)
+        if not rows:
+            return
+        keys = ["source_id", "output_asset_id", "output_column", "input_asset_id", "input_column"]
+        self.upsert(_column_lineage, list(rows.values()), keys)
+        # The newest observation's transformations win; first/last seen only widen.
+        params = [
+            {
+                "i": r["output_asset_id"],
+                "oc": r["output_column"],
+                "j": r["input_asset_id"],
+                "ic": r["input_column"],
+                "t": r["transformations"],
+                "first": r["first_seen"],
+                "last": r["last_seen"],
+            }
+            for r in rows.values()
+        ]
+        match = and_(
+            _column_lineage.c.source_id == self.source_id,
+            _column_lineage.c.output_asset_id == bindparam("i"),
+            _column_lineage.c.output_column == bindparam("oc"),
+            _column_lineage.c.input_asset_id == bindparam("j"),
+            _column_lineage.c.input_column == bindparam("ic"),
+        )
+        self.execute(
+            update(_column_lineage)
+            .where(match, _column_lineage.c.last_seen < bindparam("last"))
+            .values(last_seen=bindparam("last"), transformations=bindparam("t")),
+            params,
+        )
+        self.execute(
+            update(_column_lineage)
+            .where(match, _column_lineage.c.first_seen > bindparam("first"))
+            .values(first_seen=bindparam("first")),
+            params,
+        )
 
     # -- lineage ------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from tests.api.estate import CLEAN, DASHBOARD, RAW, REVENUE, airflow_batch, dags
 
 EXERCISED = {
     "Sources", "Pipelines", "Runs", "Run", "FailedRuns", "Assets", "Asset", "StaleAssets",
-    "Lineage", "Impact", "ProducedBetween",
+    "Lineage", "Impact", "ProducedBetween", "ColumnLineage",
 }  # fmt: skip
 
 

@@ -149,7 +149,7 @@ def test_broken_toml_names_file_and_line() -> None:
         (
             "[server]\nprot = 8000\n",
             "tempox.toml: server.prot: unknown key (expected one of: host, port, "
-            "sync_in_background)",
+            "sync_in_background, openlineage_source)",
         ),
         (
             '[sources.prod]\nkind = "synthetic"\npipelines = "ten"\n',
@@ -183,7 +183,8 @@ def test_every_problem_is_reported_at_once() -> None:
 def test_unknown_kind_names_the_kinds_available() -> None:
     message = error_of('[sources.prod]\nkind = "airflw"\n')
     assert message == (
-        "tempox.toml: sources.prod.kind: unknown adapter kind 'airflw' (available: synthetic)"
+        "tempox.toml: sources.prod.kind: unknown adapter kind 'airflw' "
+        "(available: openlineage, synthetic)"
     )
 
 

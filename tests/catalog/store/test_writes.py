@@ -40,6 +40,7 @@ def test_same_batch_twice_changes_nothing(store: Store) -> None:
         "asset_alias": 1,
         "asset_event": 2,
         "check_result": 1,
+        "column_lineage": 0,
         "lineage_edge": 4,
         "meta": 2,
         "owner": 3,

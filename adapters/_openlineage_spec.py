@@ -1,0 +1,215 @@
+"""Checking a decoded OpenLineage event against the spec, as openlineage-python models it.
+
+The official client's generated classes (``openlineage.client.generated``) carry the spec's
+fields, their types, which are required, its enums and its value checks. Rather than build those
+objects (they would drop what they do not model), this walks the JSON beside the class and reports
+the first field that breaks the spec, by its path. Unknown keys and custom facets are allowed, as
+the spec allows them. Facets the intake reads are checked against their own generated classes.
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any
+
+import attr
+from openlineage.client.generated import (
+    base,
+    column_lineage_dataset,
+    data_quality_assertions_dataset,
+    data_quality_metrics_input_dataset,
+    error_message_run,
+    job_type_job,
+    nominal_time_run,
+    output_statistics_output_dataset,
+    parent_run,
+    processing_engine_run,
+    symlinks_dataset,
+)
+
+__all__ = ["SpecError", "check_event"]
+
+# Marquez accepts any run id (it derives a UUID from one that is not), and so do real producers
+# (the corpus' simple_run_event sends "run_id"): the client's UUID check is not applied.
+_SKIPPED_CHECKS = frozenset({(base.Run, "runId"), (parent_run.Run, "runId")})
+
+_RUN_FACETS: Mapping[str, type[Any]] = {
+    "parent": parent_run.ParentRunFacet,
+    "errorMessage": error_message_run.ErrorMessageRunFacet,
+    "nominalTime": nominal_time_run.NominalTimeRunFacet,
+    "processing_engine": processing_engine_run.ProcessingEngineRunFacet,
+}
+_JOB_FACETS: Mapping[str, type[Any]] = {"jobType": job_type_job.JobTypeJobFacet}
+_DATASET_FACETS: Mapping[str, type[Any]] = {
+    "columnLineage": column_lineage_dataset.ColumnLineageDatasetFacet,
+    "symlinks": symlinks_dataset.SymlinksDatasetFacet,
+}
+_INPUT_FACETS: Mapping[str, type[Any]] = {
+    "dataQualityMetrics": data_quality_metrics_input_dataset.DataQualityMetricsInputDatasetFacet,
+    "dataQualityAssertions": data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet,
+}
+_OUTPUT_FACETS: Mapping[str, type[Any]] = {
+    "outputStatistics": output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet,
+}
+
+
+class SpecError(ValueError):
+    """An event that breaks the spec: ``path`` is the field (``run.runId``), then the problem."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}" if path else problem)
+        self.path = path
+        self.problem = problem
+
+
+def check_event(event: object) -> type[base.BaseEvent]:
+    """Raise :class:`SpecError` unless ``event`` is a valid Run, Dataset or Job event.
+
+    Returns the event's class. An event with ``run`` is a RunEvent, one with ``dataset`` a
+    DatasetEvent, any other a JobEvent (the spec tells them apart by shape, not by a tag).
+    """
+    if not isinstance(event, dict):
+        raise SpecError("", f"an event is a JSON object, not {_kind(event)}")
+    cls: type[base.BaseEvent]
+    if "run" in event or "eventType" in event:
+        cls = base.RunEvent
+    elif "dataset" in event:
+        cls = base.DatasetEvent
+    else:
+        cls = base.JobEvent
+    _check(event, cls, "")
+    return cls
+
+
+def _check(value: Any, tp: Any, path: str) -> None:
+    origin = typing.get_origin(tp)
+    if tp is Any or tp is object:
+        return
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(tp)
+        if value is None and type(None) in options:
+            return
+        real = [o for o in options if o is not type(None)]
+        if len(real) == 1:
+            _check(value, real[0], path)
+            return
+        for option in real:
+            try:
+                _check(value, option, path)
+            except SpecError:
+                continue
+            return
+        raise SpecError(path, f"{_show(value)} is not any of the allowed types")
+    if value is None:
+        raise SpecError(path, f"must not be null (expected {_name(tp)})")
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise SpecError(path, f"expected an object, got {_kind(value)}")
+        _, item = typing.get_args(tp)
+        for k, v in value.items():
+            _check(v, _facet_class(path, k) or item, _join(path, k))
+        return
+    if origin is list:
+        if not isinstance(value, list):
+            raise SpecError(path, f"expected an array, got {_kind(value)}")
+        (item,) = typing.get_args(tp)
+        for i, v in enumerate(value):
+            _check(v, item, f"{path}[{i}]")
+        return
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        allowed = [m.value for m in tp]
+        if value not in allowed:
+            raise SpecError(path, f"{_show(value)} is not one of {', '.join(map(str, allowed))}")
+        return
+    if isinstance(tp, type) and attr.has(tp):
+        _check_object(value, tp, path)
+        return
+    if tp is bool:
+        ok = isinstance(value, bool)
+    elif tp is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif tp is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    elif tp is str:
+        ok = isinstance(value, str)
+    else:
+        ok = True  # a type the generated classes do not use today: nothing to check
+    if not ok:
+        raise SpecError(path, f"expected {_name(tp)}, got {_kind(value)} {_show(value)}")
+
+
+def _check_object(value: Any, cls: type[Any], path: str) -> None:
+    if not isinstance(value, dict):
+        raise SpecError(path, f"expected an object ({cls.__name__}), got {_kind(value)}")
+    hints = _hints(cls)
+    for field in attr.fields(cls):
+        where = _join(path, field.name)
+        if field.name not in value:
+            if field.default is attr.NOTHING and field.init:
+                raise SpecError(where, "required field is missing")
+            continue
+        item = value[field.name]
+        _check(item, hints[field.name], where)
+        if field.validator is not None and item is not None:
+            if (cls, field.name) in _SKIPPED_CHECKS or any(
+                (c, field.name) in _SKIPPED_CHECKS for c in cls.__mro__
+            ):
+                continue
+            try:
+                field.validator(None, field, item)
+            except Exception as exc:  # the spec's own checks raise ValueError and friends
+                raise SpecError(where, f"{_show(item)} is invalid: {exc}") from None
+
+
+_HINTS: dict[type[Any], dict[str, Any]] = {}
+
+
+def _hints(cls: type[Any]) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _facet_class(path: str, name: str) -> type[Any] | None:
+    if path == "run.facets":
+        return _RUN_FACETS.get(name)
+    if path == "job.facets":
+        return _JOB_FACETS.get(name)
+    if path.endswith(".inputFacets"):
+        return _INPUT_FACETS.get(name)
+    if path.endswith(".outputFacets"):
+        return _OUTPUT_FACETS.get(name)
+    if path.endswith(".facets") and (path.startswith(("inputs[", "outputs[", "dataset."))):
+        return _DATASET_FACETS.get(name)
+    return None
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _name(tp: Any) -> str:
+    return {str: "a string", int: "an integer", float: "a number", bool: "a boolean"}.get(
+        tp, getattr(tp, "__name__", str(tp))
+    )
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    return {
+        dict: "an object",
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+    }.get(type(value), type(value).__name__)
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,112 @@
+"""The OpenLineage intake: ``POST /api/v1/lineage``, as Marquez serves it.
+
+One event (a RunEvent, DatasetEvent or JobEvent) or a JSON array of them, optionally gzipped
+(``Content-Encoding: gzip``, as the openlineage-python HTTP transport can send). Every event is
+checked against the spec before anything is written; a request is stored whole or not at all.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import zlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from adapters.openlineage import SpecError, check_event, events_to_batch
+from api.schema.context import run_sync
+from catalog.errors import TempoxError
+from catalog.store.store import Store
+
+__all__ = ["DEFAULT_SOURCE", "MAX_BODY_BYTES", "LineageIntake", "parse_events"]
+
+DEFAULT_SOURCE = "openlineage"
+MAX_BODY_BYTES = 5 * 1024 * 1024  # after decompression; a large Spark plan facet is ~1 MB
+
+log = logging.getLogger("tempox.api.openlineage")
+
+
+class BadRequest(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def parse_events(body: bytes) -> list[dict[str, Any]]:
+    """Decode and check a request body: one event or an array of events."""
+    try:
+        decoded = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(400, f"body is not valid JSON: {exc}") from None
+    events = decoded if isinstance(decoded, list) else [decoded]
+    for i, event in enumerate(events):
+        try:
+            check_event(event)
+        except SpecError as exc:
+            where = f"[{i}]." if isinstance(decoded, list) else ""
+            raise BadRequest(400, f"{where}{exc}") from None
+    return events
+
+
+class LineageIntake:
+    """Files pushed events under one source of the store."""
+
+    def __init__(self, store: Store, source: str = DEFAULT_SOURCE) -> None:
+        self.store = store
+        self.source = source
+        self._source_id: int | None = None
+
+    def source_id(self) -> int:
+        if self._source_id is None:
+            self._source_id = self.store.ensure_source(self.source, "openlineage")
+        return self._source_id
+
+    def write(self, events: Sequence[Mapping[str, Any]]) -> None:
+        if events:
+            self.store.write_batch(self.source_id(), events_to_batch(events))
+
+    def route(self) -> Route:
+        return Route("/api/v1/lineage", self.endpoint, methods=["POST"])
+
+    async def endpoint(self, request: Request) -> Response:
+        try:
+            body = await _read_body(request)
+            events = parse_events(body)
+        except BadRequest as exc:
+            return JSONResponse({"error": exc.message}, status_code=exc.status)
+        try:
+            await run_sync(self.write, events)
+        except TempoxError as exc:
+            # The events are valid but contradict what the source said before (a task run
+            # of a run this source has never reported, say): the sender's problem, not ours.
+            return JSONResponse({"error": str(exc)}, status_code=422)
+        return Response(status_code=201)
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise BadRequest(413, f"body is larger than {MAX_BODY_BYTES} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise BadRequest(413, f"body is larger than {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    if request.headers.get("content-encoding", "").lower() == "gzip":
+        try:
+            # Bounded, so a small bomb cannot expand past the limit in memory.
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            body = inflater.decompress(body, MAX_BODY_BYTES + 1)
+        except (zlib.error, gzip.BadGzipFile) as exc:
+            raise BadRequest(400, f"body is not valid gzip: {exc}") from None
+        if len(body) > MAX_BODY_BYTES:
+            raise BadRequest(413, f"body is larger than {MAX_BODY_BYTES} bytes uncompressed")
+    return body

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from api.cli import main
+from catalog.service import Catalog
+from catalog.store.store import Store
+from tests.corpus import events, state
+
+
+def test_ingest_ndjson_and_json_files(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEMPOX_DATABASE_URL", sqlite_url)
+    monkeypatch.chdir(tmp_path)
+    airflow = tmp_path / "airflow.ndjson"
+    airflow.write_text("\n".join(json.dumps(e) for e in events("airflow")) + "\n")
+    cll = tmp_path / "cll.json"
+    cll.write_text(json.dumps(events("CLL")))
+    result = CliRunner().invoke(main, ["ingest", "openlineage", str(airflow), str(cll)])
+    assert result.exit_code == 0, result.output
+    assert "loaded 41 events from 2 files" in result.output
+    store = Store(sqlite_url)
+    got = state(store)
+    assert len(got["runs"]) == 4
+    assert len(got["columns"]) == 26
+    assert Catalog(store).count_sources() == 1
+    store.close()
+
+
+def test_ingest_names_the_bad_line(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEMPOX_DATABASE_URL", sqlite_url)
+    monkeypatch.chdir(tmp_path)
+    bad = tmp_path / "bad.ndjson"
+    bad.write_text(json.dumps(events("simple_run_event")[0]) + '\n{"eventTime": 1}\n')
+    result = CliRunner().invoke(main, ["ingest", "openlineage", str(bad)])
+    assert result.exit_code == 1
+    assert "bad.ndjson: line 2: eventTime: expected a string" in result.output
