@@ -211,6 +211,7 @@ class _Mapper:
                     status,
                     attempt=attempt,
                     map_index=map_index,
+                    external_id=run_id,
                     raw_status=kind,
                     started_at=started,
                     ended_at=ended,

@@ -73,6 +73,7 @@ class TaskRunRecord:
     status: RunStatus
     attempt: int = 1
     map_index: int = -1  # -1: not a mapped task
+    external_id: str = ""  # the tool's id of this execution, when it has one (OpenLineage runId)
     raw_status: str | None = None
     queued_at: datetime | None = None
     started_at: datetime | None = None

@@ -33,7 +33,11 @@ def state(store: Store) -> dict[str, Any]:
         }
         run_ext = {r.id: r.external_id for r in s.scalars(select(t.Run))}
         task_runs = {
-            (run_ext[x.run_id], tasks[x.task_id], x.attempt): (x.status, x.started_at, x.ended_at)
+            (run_ext[x.run_id], tasks[x.task_id], x.attempt, x.external_id): (
+                x.status,
+                x.started_at,
+                x.ended_at,
+            )
             for x in s.scalars(select(t.TaskRun))
         }
         assets = {a.id: a.uri for a in s.scalars(select(t.Asset))}

@@ -298,6 +298,9 @@ class TaskRun:
     id: strawberry.ID
     attempt: int
     map_index: int = strawberry.field(description="-1 unless the task is mapped.")
+    external_id: str | None = strawberry.field(
+        description="The tool's own id of this execution, when it has one (an OpenLineage runId)."
+    )
     status: RunStatus
     raw_status: str | None
     queued_at: datetime | None
@@ -318,6 +321,7 @@ class TaskRun:
             id=strawberry.ID(str(pk)),
             attempt=row.attempt,
             map_index=row.map_index,
+            external_id=row.external_id or None,
             status=RunStatus(row.status),
             raw_status=row.raw_status,
             queued_at=row.queued_at,

@@ -103,7 +103,7 @@ class Run(SQLModel, table=True):
 class TaskRun(SQLModel, table=True):
     __tablename__ = "task_run"
     __table_args__ = (
-        UniqueConstraint("run_id", "task_id", "attempt", "map_index"),
+        UniqueConstraint("run_id", "task_id", "attempt", "map_index", "external_id"),
         Index("ix_task_run_task_started", "task_id", "started_at"),
     )
 
@@ -112,6 +112,9 @@ class TaskRun(SQLModel, table=True):
     task_id: int = Field(foreign_key="task.id")
     attempt: int = 1
     map_index: int = -1
+    # The tool's own id of this execution where it has one (an OpenLineage child runId): two
+    # executions of one task in one run are two task runs. Empty, never NULL, so it can key.
+    external_id: str = Field(default="", sa_column_kwargs={"server_default": ""})
     status: str = Field(max_length=20)
     raw_status: str | None = None
     queued_at: datetime | None = _ts()

@@ -433,6 +433,7 @@ class _BatchWriter:
                     "task_id": self.tasks[(pipeline_id, tr.task_id)],
                     "attempt": tr.attempt,
                     "map_index": tr.map_index,
+                    "external_id": tr.external_id,
                     "status": tr.status.value,
                     "raw_status": tr.raw_status,
                     "queued_at": tr.queued_at,
@@ -445,7 +446,7 @@ class _BatchWriter:
                     "status_at": tr.status_at,
                 }
             )
-        keys = ["run_id", "task_id", "attempt", "map_index"]
+        keys = ["run_id", "task_id", "attempt", "map_index", "external_id"]
         rows = fold_observations(rows, keys)
         # Observed records (events) describe a run piecemeal: their metadata accumulates. A bare
         # record in the same batch (a parent run named by its child) must not wipe it either.
@@ -460,7 +461,7 @@ class _BatchWriter:
                     _task_run.c.id,
                 ).where(_task_run.c.run_id.in_(part))
                 for row in self.conn.execute(q):
-                    stored[tuple(row[:4])] = (row.meta, row.status_at, row.id)
+                    stored[tuple(row[: len(keys)])] = (row.meta, row.status_at, row.id)
             for r in observed:
                 if (found := stored.get(tuple(r[k] for k in keys))) is not None:
                     r["meta"] = merge_meta(found[0] or {}, found[1], r["meta"], r["status_at"])
@@ -481,7 +482,7 @@ class _BatchWriter:
                     _task_run.c.run_id.in_(part)
                 )
                 wanted = {tuple(r[k] for k in keys) for r in observed}
-                ids += [row.id for row in self.conn.execute(q) if tuple(row[:4]) in wanted]
+                ids += [row.id for row in self.conn.execute(q) if tuple(row[: len(keys)]) in wanted]
             self._fix_derived_times(_task_run, ids)
 
     # -- assets -------------------------------------------------------------------------------

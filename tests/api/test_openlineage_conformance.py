@@ -36,6 +36,10 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "links": 1,
     },
     "CLL": {"runs": 1, "task_runs": 3, "links": 2, "columns": 10},
+    # One Spark application, six actions with runIds of their own; two of them are both called
+    # `drop_table` and must stay two task runs. Its one dataset link is t1 -> t2.
+    "spark_dataproc_simple_producer_test_complete": {"runs": 1, "task_runs": 6, "links": 1},
+    "spark_dataproc_bigquery_shakespare": {"runs": 1, "task_runs": 2},
 }
 
 

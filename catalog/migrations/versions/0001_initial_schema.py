@@ -293,6 +293,9 @@ def upgrade() -> None:
         sa.Column("task_id", sa.Integer(), nullable=False),
         sa.Column("attempt", sa.Integer(), nullable=False),
         sa.Column("map_index", sa.Integer(), nullable=False),
+        sa.Column(
+            "external_id", sqlmodel.sql.sqltypes.AutoString(), server_default="", nullable=False
+        ),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("raw_status", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("queued_at", catalog.store.types.UTCDateTime(timezone=True), nullable=True),
@@ -315,7 +318,7 @@ def upgrade() -> None:
             ["task.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("run_id", "task_id", "attempt", "map_index"),
+        sa.UniqueConstraint("run_id", "task_id", "attempt", "map_index", "external_id"),
     )
     with op.batch_alter_table("task_run", schema=None) as batch_op:
         batch_op.create_index("ix_task_run_task_started", ["task_id", "started_at"], unique=False)
