@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import threading
@@ -438,7 +439,7 @@ def ingest_openlineage(options: _Options, files: tuple[Path, ...], batch_size: i
     for path in files:
         text = path.read_text(encoding="utf-8")
         try:
-            if text.lstrip().startswith("["):
+            if _one_document(text):  # an event or an array, however it is laid out
                 loaded.append((path, parse_events(text.encode())))
                 continue
             events = []
@@ -475,3 +476,12 @@ def ingest_openlineage(options: _Options, files: tuple[Path, ...], batch_size: i
     click.echo(
         f"loaded {_count(total, 'event', 'events')} from {_count(len(files), 'file', 'files')}"
     )
+
+
+def _one_document(text: str) -> bool:
+    """Whether ``text`` is one JSON document (else it is read as NDJSON, a line at a time)."""
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True

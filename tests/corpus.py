@@ -1,4 +1,9 @@
-"""The OpenLineage compatibility corpus in shared/conformance, and what a catalog should hold."""
+"""The OpenLineage compatibility corpus, and what a catalog should hold after ingesting it.
+
+``tests/fixtures/openlineage`` is a copy of the public OpenLineage consumer compatibility corpus
+(Apache-2.0; its LICENSE and SOURCE.md say where it comes from), kept in the repository so a clean
+clone anywhere runs the conformance tests.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from sqlalchemy import select
 from catalog.store import tables as t
 from catalog.store.store import Store
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "openlineage"
+CORPUS = Path(__file__).resolve().parent / "fixtures" / "openlineage"
 SCENARIOS = CORPUS / "scenarios"
 NAMES = sorted(p.name for p in SCENARIOS.iterdir() if (p / "events").is_dir())
 

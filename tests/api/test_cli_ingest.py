@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from api.cli import main
 from catalog.service import Catalog
 from catalog.store.store import Store
-from tests.corpus import events, state
+from tests.corpus import SCENARIOS, events, state
 
 
 def test_ingest_ndjson_and_json_files(
@@ -42,3 +42,20 @@ def test_ingest_names_the_bad_line(
     result = CliRunner().invoke(main, ["ingest", "openlineage", str(bad)])
     assert result.exit_code == 1
     assert "bad.ndjson: line 2: eventTime: expected a string" in result.output
+
+
+def test_ingest_pretty_printed_files_as_producers_write_them(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The corpus keeps one indented event per file, as producers' file transports do.
+    monkeypatch.setenv("TEMPOX_DATABASE_URL", sqlite_url)
+    monkeypatch.chdir(tmp_path)
+    files = sorted((SCENARIOS / "airflow" / "events").glob("*.json"))
+    assert files
+    assert "\n" in files[0].read_text().strip()
+    result = CliRunner().invoke(main, ["ingest", "openlineage", *map(str, files)])
+    assert result.exit_code == 0, result.output
+    assert f"loaded {len(files)} events from {len(files)} files" in result.output
+    store = Store(sqlite_url)
+    assert len(state(store)["runs"]) == 3
+    store.close()
