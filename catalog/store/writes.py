@@ -687,34 +687,37 @@ class _BatchWriter:
         keys = ["source_id", "output_asset_id", "output_column", "input_asset_id", "input_column"]
         self.upsert(_column_lineage, list(rows.values()), keys)
         # The newest observation's transformations win; first/last seen only widen.
+        self._widen_seen(_column_lineage, keys, list(rows.values()), ("transformations",))
+
+    def _widen_seen(
+        self,
+        table: Table,
+        keys: Sequence[str],
+        rows: list[dict[str, Any]],
+        follow_newest: Sequence[str] = (),
+    ) -> None:
+        """Move stored first_seen back and last_seen forward to the rows' own; the columns in
+        ``follow_newest`` take the value of the newest observation."""
+        if not rows:
+            return
+        # Parameter names must not be column names of an UPDATE's SET: hence the prefixes.
         params = [
-            {
-                "i": r["output_asset_id"],
-                "oc": r["output_column"],
-                "j": r["input_asset_id"],
-                "ic": r["input_column"],
-                "t": r["transformations"],
-                "first": r["first_seen"],
-                "last": r["last_seen"],
-            }
-            for r in rows.values()
+            {f"k_{k}": r[k] for k in keys}
+            | {f"v_{c}": r[c] for c in follow_newest}
+            | {"first": r["first_seen"], "last": r["last_seen"]}
+            for r in rows
         ]
-        match = and_(
-            _column_lineage.c.source_id == self.source_id,
-            _column_lineage.c.output_asset_id == bindparam("i"),
-            _column_lineage.c.output_column == bindparam("oc"),
-            _column_lineage.c.input_asset_id == bindparam("j"),
-            _column_lineage.c.input_column == bindparam("ic"),
-        )
+        match = and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys))
+        newer: dict[str, Any] = {c: bindparam(f"v_{c}") for c in follow_newest}
         self.execute(
-            update(_column_lineage)
-            .where(match, _column_lineage.c.last_seen < bindparam("last"))
-            .values(last_seen=bindparam("last"), transformations=bindparam("t")),
+            update(table)
+            .where(match, table.c.last_seen < bindparam("last"))
+            .values(last_seen=bindparam("last"), **newer),
             params,
         )
         self.execute(
-            update(_column_lineage)
-            .where(match, _column_lineage.c.first_seen > bindparam("first"))
+            update(table)
+            .where(match, table.c.first_seen > bindparam("first"))
             .values(first_seen=bindparam("first")),
             params,
         )
@@ -767,41 +770,7 @@ class _BatchWriter:
             _edge, [{k: v for k, v in r.items() if k != "explicit"} for r in rows.values()], keys
         )
         # Only an edge's own timestamps move first/last seen: re-writing a batch changes nothing.
-        seen_rows = [
-            {
-                "s": r["source_id"],
-                "o": r["origin"],
-                "fk": r["from_kind"],
-                "fi": r["from_id"],
-                "tk": r["to_kind"],
-                "ti": r["to_id"],
-                "first": r["first_seen"],
-                "last": r["last_seen"],
-            }
-            for r in rows.values()
-            if r["explicit"]
-        ]
-        if seen_rows:
-            match = and_(
-                _edge.c.source_id == bindparam("s"),
-                _edge.c.origin == bindparam("o"),
-                _edge.c.from_kind == bindparam("fk"),
-                _edge.c.from_id == bindparam("fi"),
-                _edge.c.to_kind == bindparam("tk"),
-                _edge.c.to_id == bindparam("ti"),
-            )
-            self.execute(
-                update(_edge)
-                .where(match, _edge.c.last_seen < bindparam("last"))
-                .values(last_seen=bindparam("last")),
-                seen_rows,
-            )
-            self.execute(
-                update(_edge)
-                .where(match, _edge.c.first_seen > bindparam("first"))
-                .values(first_seen=bindparam("first")),
-                seen_rows,
-            )
+        self._widen_seen(_edge, keys, [r for r in rows.values() if r["explicit"]])
         return new > 0
 
     # -- owners and tags ----------------------------------------------------------------------
