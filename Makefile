@@ -23,7 +23,7 @@ run: install
 ## make test: lint, type checks and the whole test suite (SQLite and PostgreSQL)
 test: install lint typecheck
 	bash scripts/ensure-postgres.sh
-	$(BIN)/pytest -n auto -q
+	$(BIN)/pytest -n auto --dist loadgroup -q
 
 lint: install
 	$(BIN)/ruff check .

@@ -218,7 +218,12 @@ def sources_command(options: _Options) -> None:
             r.error or "",
             f"{r.records:,}",
         )
-    _console().print(table)
+    console = _console()
+    console.print(table)
+    # What a source reports about itself (an Airflow DAG file that does not import, say).
+    for r in sorted(rows, key=lambda r: r.name):
+        for notice in r.notices:
+            console.print(f"{r.name}: {notice}", markup=False, highlight=False)
 
 
 @main.command("export-schema")

@@ -86,6 +86,28 @@ def test_sync_then_sources() -> None:
     assert "UTC" in row
 
 
+class NoticeConfig(AdapterConfig):
+    pass
+
+
+class NoticeAdapter(Adapter[NoticeConfig]):
+    kind = "notices"
+    config_class = NoticeConfig
+
+    def fetch(self, cursor: Cursor | None) -> Iterator[Batch]:
+        yield Batch(cursor={}, notices=("import error in dags/broken.py: SyntaxError: [x]",))
+
+
+def test_sources_shows_what_a_source_reports_about_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(adapters, "discover_adapters", lambda: {"notices": NoticeAdapter})
+    write_config('[sources.prod]\nkind = "notices"\n')
+    assert tempox("sync").exit_code == 0
+    listed = tempox("sources")
+    assert "prod: import error in dags/broken.py: SyntaxError: [x]" in listed.output
+
+
 def test_sources_lists_configured_sources_never_synced() -> None:
     write_config(SYNTHETIC)
     listed = tempox("sources")

@@ -1,0 +1,46 @@
+"""The keys of a ``[sources.<name>] kind = "prefect"`` table."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
+
+from catalog.adapter import AdapterConfig
+from catalog.config import Duration
+
+
+class PrefectConfig(AdapterConfig):
+    """A Prefect server (``http://prefect:4200/api``) or a Prefect Cloud workspace
+    (``https://api.prefect.cloud/api/accounts/<id>/workspaces/<id>``), with an API key from
+    the environment when it needs one."""
+
+    api_url: str = Field(min_length=1)
+    api_key_env: str | None = None  # environment variable holding the API key (Cloud)
+    ui_url: str | None = None  # the UI for deep links; derived from api_url when absent
+    verify_tls: bool = True
+    ca_bundle: str | None = None
+    timeout: Duration = timedelta(seconds=30)
+    retries: int = Field(default=2, ge=0, le=10)  # on 429/502/503 and dropped connections
+    page_size: int = Field(default=200, ge=1, le=200)  # the server caps pages at 200
+    # How far behind the last sync's start each sync re-reads (late writes, skewed clocks).
+    overlap: Duration = timedelta(minutes=2)
+
+    @field_validator("api_url", "ui_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value.rstrip("/")
+
+    def default_ui_url(self) -> str:
+        """Prefect Cloud's app for a workspace API; a server's UI is its API without /api."""
+        marker = "api.prefect.cloud/api/accounts/"
+        if marker in self.api_url:
+            account, _, workspace = self.api_url.split(marker, 1)[1].partition("/workspaces/")
+            return f"https://app.prefect.cloud/account/{account}/workspace/{workspace}"
+        return self.api_url.removesuffix("/api")

@@ -1,0 +1,30 @@
+"""Asset lineage: a producer writes raw orders; a consumer, scheduled on that asset, cleans them."""
+
+from datetime import datetime
+
+from airflow.sdk import Asset, dag, task
+
+RAW_ORDERS = Asset("s3://lake/raw/orders")
+CLEAN_ORDERS = Asset("s3://lake/staging/orders_clean")
+
+
+@dag(schedule=None, start_date=datetime(2026, 1, 1), tags=["tempox", "assets"])
+def tempox_producer():
+    @task(outlets=[RAW_ORDERS])
+    def write_orders() -> None:
+        print("wrote raw orders")
+
+    write_orders()
+
+
+@dag(schedule=[RAW_ORDERS], start_date=datetime(2026, 1, 1), tags=["tempox", "assets"])
+def tempox_consumer():
+    @task(inlets=[RAW_ORDERS], outlets=[CLEAN_ORDERS])
+    def clean_orders() -> None:
+        print("cleaned orders")
+
+    clean_orders()
+
+
+tempox_producer()
+tempox_consumer()

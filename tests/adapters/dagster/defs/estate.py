@@ -1,0 +1,106 @@
+"""Dagster definitions the Dagster adapter tests load into a real dagster-webserver.
+
+Assets with dependencies, owners, kinds, tags and groups; an external AssetSpec (a table another
+tool writes) that warehouse assets depend on; a time-window and a cron freshness policy; a
+passing and a failing asset check; and a job whose second op fails.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import dagster as dg
+
+RAW_ORDERS = dg.AssetSpec(
+    key=["lake", "raw", "orders"],
+    description="Raw orders, landed by Airflow",
+    owners=["team:ingest"],
+    kinds={"s3"},
+    group_name="lake",
+)
+
+
+@dg.asset(
+    key_prefix=["warehouse"],
+    deps=[RAW_ORDERS],
+    owners=["alice@example.com", "team:analytics"],
+    kinds={"postgres", "python"},
+    tags={"domain": "sales"},
+    group_name="warehouse",
+    description="Orders, cleaned",
+    freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=24)),
+)
+def orders() -> dg.MaterializeResult:
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": 3,
+            "dagster/column_schema": dg.TableSchema(
+                columns=[
+                    dg.TableColumn("id", "int"),
+                    dg.TableColumn("amount", "float"),
+                ]
+            ),
+        }
+    )
+
+
+@dg.asset(
+    key_prefix=["warehouse"],
+    deps=[orders],
+    owners=["team:analytics"],
+    kinds={"postgres"},
+    group_name="warehouse",
+    freshness_policy=dg.FreshnessPolicy.cron(
+        deadline_cron="0 6 * * *", lower_bound_delta=timedelta(hours=6)
+    ),
+)
+def daily_revenue() -> dg.MaterializeResult:
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": 1,
+            "dagster/column_lineage": dg.TableColumnLineage(
+                deps_by_column={
+                    "revenue": [dg.TableColumnDep(asset_key=orders.key, column_name="amount")]
+                }
+            ),
+        }
+    )
+
+
+@dg.asset_check(asset=orders, description="no order without an id")
+def orders_have_ids() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=True, metadata={"null_ids": 0})
+
+
+@dg.asset_check(asset=daily_revenue, blocking=False)
+def revenue_is_positive() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        passed=False, severity=dg.AssetCheckSeverity.WARN, metadata={"negative_days": 2}
+    )
+
+
+@dg.op
+def fetch_rates() -> dict[str, float]:
+    return {"EUR": 1.1}
+
+
+@dg.op
+def convert(rates: dict[str, float]) -> float:
+    raise ValueError(f"no rate for GBP in {sorted(rates)}")
+
+
+@dg.op
+def publish(amount: float) -> None:
+    print(amount)
+
+
+@dg.job(tags={"team": "finance"})
+def fx_job() -> None:
+    publish(convert(fetch_rates()))
+
+
+defs = dg.Definitions(
+    assets=[RAW_ORDERS, orders, daily_revenue],
+    asset_checks=[orders_have_ids, revenue_is_positive],
+    jobs=[fx_job],
+)
