@@ -19,7 +19,7 @@ found through the parent's task run that called it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -61,6 +61,7 @@ UNFINISHED = [
     StateType.PAUSED,
     StateType.CANCELLING,
 ]
+CLOCK_SLACK = timedelta(seconds=5)
 EVENT_PAGE = 50  # the server refuses the client's default of 100
 FLOW_RUN_IDS_PER_QUERY = 50
 
@@ -116,7 +117,7 @@ class _Sync:
         self.links = adapter.links
         self.page = adapter.config.page_size
         self.after = since - adapter.config.overlap if since is not None else None
-        self.now = datetime.now(UTC)
+        self.now = self.until = datetime.now(UTC)
         self.flow_names: dict[UUID, str] = {}
         self.runs: dict[UUID, FlowRun] = {}  # read in this sync
         self.run_of_task_run: dict[UUID, UUID] = {}  # task run → its flow run
@@ -124,8 +125,12 @@ class _Sync:
 
     def run(self) -> Iterator[Batch]:
         definitions = self._definitions()
-        # The server's clock, read from the first answer: the window ends here.
+        # The server's clock, read from the first answer: the next sync starts from here.
         self.now = self.s.server_time or datetime.now(UTC)
+        # ``Date`` drops the fraction of a second and uvicorn refreshes it once a second, so it
+        # can lag the clock runs are stamped with; the queries look a little past it. What they
+        # read twice is de-duplicated, and nothing is skipped: the cursor stays at ``now``.
+        self.until = self.now + CLOCK_SLACK
         previous = {"since": (self.after + self.s.config.overlap).isoformat()} if self.after else {}
         yield Batch(cursor=previous, pipelines=definitions)
         for runs in self._flow_run_pages():
@@ -155,14 +160,14 @@ class _Sync:
     # -- flow runs ------------------------------------------------------------------------------
 
     def _flow_run_pages(self) -> Iterator[list[FlowRun]]:
-        due = FlowRunFilterExpectedStartTime(after_=self.after, before_=self.now)
+        due = FlowRunFilterExpectedStartTime(after_=self.after, before_=self.until)
         queries = [
             ("expected start", FlowRunFilter(expected_start_time=due)),
             (
                 "unfinished",
                 FlowRunFilter(
                     state=FlowRunFilterState(type=FlowRunFilterStateType(any_=UNFINISHED)),
-                    expected_start_time=FlowRunFilterExpectedStartTime(before_=self.now),
+                    expected_start_time=FlowRunFilterExpectedStartTime(before_=self.until),
                 ),
             ),
         ]
@@ -296,7 +301,7 @@ class _Sync:
 
     def _asset_events(self, cursor: dict[str, Any]) -> Iterator[Batch]:
         query = EventFilter(
-            occurred=EventOccurredFilter(since=self.after or EPOCH, until=self.now),
+            occurred=EventOccurredFilter(since=self.after or EPOCH, until=self.until),
             event=EventNameFilter(name=list(mapping.ASSET_EVENTS)),
         )
         page = self.s.call(

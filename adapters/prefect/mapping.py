@@ -263,8 +263,10 @@ def _attempts(states: Sequence[State]) -> list[tuple[State, datetime | None, Sta
         )
         if starts:
             if attempts and attempts[-1][1] is None:
+                # Cut short by ``Retrying``: Prefect records no failed state in between, so
+                # the state that ended the attempt is the retry itself.
                 began, _, _ = attempts[-1]
-                attempts[-1] = (began, s.timestamp, previous)
+                attempts[-1] = (began, s.timestamp, s)
             attempts.append((s, None, None))
         elif attempts and attempts[-1][1] is None and not running:
             began, _, _ = attempts[-1]
@@ -322,7 +324,7 @@ def asset_event(
         at=event.occurred,
         run_id=run_id,
         task_id=task if run_id else None,
-        row_count=row_count if isinstance(row_count, int) else None,
+        row_count=row_count if _is_count(row_count) else None,
         external_id=f"prefect-event:{event.id}",
         metadata=_compact(
             {
@@ -365,3 +367,8 @@ def _created_by(r: FlowRun) -> dict[str, Any] | None:
 
 def _compact(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
+
+
+def _is_count(value: Any) -> bool:
+    # bool is an int subclass; ``True`` rows is a mistake in the payload, not a count.
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -84,9 +84,10 @@ class PrefectSession:
         except httpx.ConnectError as exc:
             if "ssl" in str(exc).lower() or "certificate" in str(exc).lower():
                 raise AdapterError(f"TLS with {self._where()} failed: {_first_line(exc)}") from None
-            raise AdapterError(
-                f"cannot reach {self._where()}: connection refused ({what})"
-            ) from None
+            reason = _first_line(exc)
+            if "refused" in reason.lower():
+                reason = "connection refused"
+            raise AdapterError(f"cannot reach {self._where()}: {reason} ({what})") from None
         except httpx.HTTPError as exc:
             raise AdapterError(f"{self._where()}: {what} failed: {_first_line(exc)}") from None
         except (pydantic.ValidationError, ValueError, TypeError, KeyError) as exc:

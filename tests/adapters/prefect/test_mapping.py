@@ -457,11 +457,6 @@ def test_a_history_of_one_attempt_changes_nothing() -> None:
     assert once == mapping.task_runs(flaky, None, LINKS)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapter bug: mapping._attempts ends an attempt cut short by Retrying with the "
-    "state before it, so the failed attempt's raw_status is 'Running'",
-)
 def test_the_failed_attempt_s_raw_status_is_not_running() -> None:
     flaky = one_task_run("tempox-retries", "flaky")
     first, _ = mapping.task_runs(flaky, flaky_states(), LINKS)
@@ -629,11 +624,6 @@ def test_row_counts_from_the_payload(payload: dict[str, Any], rows: int | None) 
     assert record.row_count == rows
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapter bug: mapping.asset_event takes a boolean row_count for a number "
-    "(isinstance(True, int)); the Airflow mapping refuses it",
-)
 def test_a_boolean_row_count_is_not_a_count() -> None:
     e = event(mapping.MATERIALIZED, ORDERS, "build_orders")
     e = e.model_copy(update={"payload": {"row_count": True}})

@@ -118,11 +118,6 @@ def test_a_server_that_never_answers(silent_port: socket.socket) -> None:
     assert accepted == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapter bug: session.py reports every httpx.ConnectError that is not TLS as "
-    "'connection refused', a host name that does not resolve too",
-)
 def test_a_host_that_does_not_resolve_is_not_called_refused() -> None:
     url = "http://tempox-no-such-host.invalid/api"  # .invalid never resolves (RFC 2606)
     s = session(url, retries=0)
