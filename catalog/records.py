@@ -93,7 +93,11 @@ class AssetRecord:
     description: str | None = None
     owners: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    # Fresh while produced at most this long ago; with ``freshness_cron``, produced at most this
+    # long before each of the cron's ticks (a deadline), read in ``freshness_timezone``.
     freshness_max_age_s: float | None = None
+    freshness_cron: str | None = None
+    freshness_timezone: str | None = None  # IANA name; UTC when absent
     metadata: JSON = field(default_factory=dict)
 
 

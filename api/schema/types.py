@@ -346,7 +346,14 @@ class TaskRun:
 @strawberry.type(description="How fresh an asset must be, and how fresh it is.")
 class Freshness:
     row: strawberry.Private[t.Asset]
-    max_age_seconds: float | None = strawberry.field(description="Null: no freshness policy.")
+    max_age_seconds: float | None = strawberry.field(
+        description="Null: no freshness policy. With `cron`: how long before each deadline "
+        "the asset must have been produced."
+    )
+    cron: str | None = strawberry.field(
+        description="Deadlines (a cron expression read in `timezone`), when the policy has them."
+    )
+    timezone: str | None = strawberry.field(description="The deadlines' IANA time zone.")
     last_produced_at: datetime | None
     stale_after: datetime | None = strawberry.field(
         description="When the asset turns stale unless produced again; null if never produced."
@@ -386,6 +393,8 @@ class Asset:
         freshness = Freshness(
             row=row,
             max_age_seconds=row.freshness_max_age_s,
+            cron=row.freshness_cron,
+            timezone=(row.freshness_timezone or "UTC") if row.freshness_cron else None,
             last_produced_at=row.last_produced_at,
             stale_after=row.stale_after,
         )

@@ -135,9 +135,11 @@ class Asset(SQLModel, table=True):
     kind: str | None = None
     description: str | None = None
     freshness_max_age_s: float | None = None
+    freshness_cron: str | None = None  # deadlines; see catalog.freshness
+    freshness_timezone: str | None = None
     last_produced_at: datetime | None = _ts()
-    # last_produced_at + freshness_max_age_s, kept in step on every write so that "stale now"
-    # is an index range scan instead of date arithmetic that SQLite and PostgreSQL spell apart.
+    # When the asset turns stale (catalog.freshness.stale_after), kept in step on every write so
+    # that "stale now" is an index range scan instead of date (and cron) arithmetic in SQL.
     stale_after: datetime | None = _ts()
     meta: dict[str, Any] = _json()
 

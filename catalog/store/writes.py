@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -25,8 +25,10 @@ from sqlalchemy import (
     update,
 )
 
+from catalog import freshness
 from catalog.enums import AssetEventKind, NodeKind
 from catalog.errors import AdapterError
+from catalog.freshness import InvalidPolicy, check_policy
 from catalog.records import (
     AssetEventRecord,
     AssetRecord,
@@ -494,27 +496,41 @@ class _BatchWriter:
                 "kind": a.kind,
                 "description": a.description,
                 "freshness_max_age_s": a.freshness_max_age_s,
+                "freshness_cron": a.freshness_cron,
+                "freshness_timezone": a.freshness_timezone,
             }
             if with_meta:
                 r["meta"] = dict(a.metadata)
             return r
 
-        scalar = ["kind", "description", "freshness_max_age_s"]
+        for a in b.assets:
+            try:
+                check_policy(a.freshness_max_age_s, a.freshness_cron, a.freshness_timezone)
+            except InvalidPolicy as exc:
+                raise AdapterError(f"asset {a.uri!r}: freshness policy: {exc}") from None
         # Several sources describe the same asset; one that knows less keeps what others said.
-        self.upsert(
-            _asset,
-            [row(a, True) for a in b.assets if a.metadata],
-            ["uri"],
-            [*scalar, "meta"],
-            keep_existing=scalar,
-        )
-        self.upsert(
-            _asset,
-            [row(a, False) | {"meta": {}} for a in b.assets if not a.metadata],
-            ["uri"],
-            scalar,
-            keep_existing=scalar,
-        )
+        # A freshness policy is one thing: a source that states one replaces all of it.
+        # Rows are created in the batch's order first: ids follow what the source reported.
+        self.upsert(_asset, [{"uri": a.uri, "meta": {}} for a in b.assets], ["uri"])
+        scalar = ["kind", "description"]
+        policy = ["freshness_max_age_s", "freshness_cron", "freshness_timezone"]
+        for with_meta in (True, False):
+            for with_policy in (True, False):
+                group = [
+                    row(a, with_meta) | ({} if with_meta else {"meta": {}})
+                    for a in b.assets
+                    if bool(a.metadata) is with_meta
+                    and (a.freshness_max_age_s is not None) is with_policy
+                ]
+                if not with_policy:
+                    group = [{k: v for k, v in r.items() if k not in policy} for r in group]
+                self.upsert(
+                    _asset,
+                    group,
+                    ["uri"],
+                    [*scalar, *(policy if with_policy else ()), *(["meta"] if with_meta else [])],
+                    keep_existing=scalar,
+                )
         wanted = {a.uri for a in b.assets}
         wanted.update(e.asset_uri for e in b.asset_events)
         wanted.update(c.asset_uri for c in b.check_results)
@@ -623,12 +639,12 @@ class _BatchWriter:
                 _asset.c.id,
                 _asset.c.last_produced_at,
                 _asset.c.freshness_max_age_s,
+                _asset.c.freshness_cron,
+                _asset.c.freshness_timezone,
                 _asset.c.stale_after,
             ).where(_asset.c.id.in_(part))
-            for i, last, max_age, stale_after in self.conn.execute(q):
-                new = None
-                if max_age is not None and last is not None:
-                    new = last + timedelta(seconds=max_age)
+            for i, last, max_age, cron, zone, stale_after in self.conn.execute(q):
+                new = freshness.stale_after(last, max_age, cron, zone)
                 if new != stale_after:
                     changes.append({"i": i, "s": new})
         if changes:

@@ -156,6 +156,37 @@ def test_freshness_follows_the_latest_materialisation(store: Store) -> None:
     assert asset.stale_after == T0 + timedelta(days=6)  # type: ignore[attr-defined]
 
 
+def test_a_cron_policy_is_stale_from_the_first_deadline_it_misses(store: Store) -> None:
+    dagster = store.ensure_source("dagster", "synthetic")
+    policy = AssetRecord(
+        ORDERS, freshness_max_age_s=6 * 3600, freshness_cron="0 6 * * *", freshness_timezone="UTC"
+    )
+    produced = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
+    made = AssetEventRecord(ORDERS, AssetEventKind.PRODUCED, produced)
+    store.write_batch(dagster, Batch(cursor={}, assets=(policy,), asset_events=(made,)))
+    (asset,) = rows(store, t.Asset, t.Asset.uri == ORDERS)
+    assert asset.stale_after == datetime(2026, 11, 25, 6, tzinfo=UTC)  # type: ignore[attr-defined]
+    # Another source that knows the asset without a policy keeps it; one with a plain maximum
+    # age replaces all of it.
+    airflow = store.ensure_source("airflow", "synthetic")
+    store.write_batch(airflow, Batch(cursor={}, assets=(AssetRecord(ORDERS, kind="table"),)))
+    (asset,) = rows(store, t.Asset, t.Asset.uri == ORDERS)
+    assert (asset.freshness_cron, asset.freshness_max_age_s) == ("0 6 * * *", 6 * 3600)  # type: ignore[attr-defined]
+    plain = AssetRecord(ORDERS, freshness_max_age_s=3600)
+    store.write_batch(airflow, Batch(cursor={}, assets=(plain,)))
+    (asset,) = rows(store, t.Asset, t.Asset.uri == ORDERS)
+    assert (asset.freshness_cron, asset.freshness_timezone) == (None, None)  # type: ignore[attr-defined]
+    assert asset.stale_after == produced + timedelta(hours=1)  # type: ignore[attr-defined]
+
+
+def test_a_policy_that_cannot_be_evaluated_fails_the_batch_naming_the_asset(store: Store) -> None:
+    source = store.ensure_source("s", "synthetic")
+    bad = AssetRecord(ORDERS, freshness_max_age_s=60, freshness_cron="0 6 * *")
+    with pytest.raises(AdapterError, match=f"asset '{ORDERS}': freshness policy: cron"):
+        store.write_batch(source, Batch(cursor={"n": 1}, assets=(bad,)))
+    assert rows(store, t.Asset) == []
+
+
 def test_asset_event_is_linked_to_its_task_run_attempt(store: Store) -> None:
     source = store.ensure_source("s", "synthetic")
     store.write_batch(source, estate_batch())
