@@ -2,7 +2,8 @@
 
 Assets with dependencies, owners, kinds, tags and groups; an external AssetSpec (a table another
 tool writes) that warehouse assets depend on; a time-window and a cron freshness policy; a
-passing and a failing asset check; and a job whose second op fails.
+passing and a failing asset check; a job whose second op fails; an asset job on a (running)
+schedule and a (stopped) sensor, never ticking: the tests run no daemon.
 """
 
 from __future__ import annotations
@@ -99,8 +100,31 @@ def fx_job() -> None:
     publish(convert(fetch_rates()))
 
 
+warehouse_job = dg.define_asset_job(
+    "warehouse_job",
+    selection=dg.AssetSelection.groups("warehouse"),
+    description="Rebuild the warehouse",
+    tags={"team": "analytics"},
+)
+
+warehouse_daily = dg.ScheduleDefinition(
+    name="warehouse_daily",
+    job=warehouse_job,
+    cron_schedule="0 5 * * *",
+    execution_timezone="Europe/Berlin",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
+
+@dg.sensor(job=fx_job, minimum_interval_seconds=300)
+def rates_landed() -> dg.SkipReason:
+    return dg.SkipReason("no new rates")
+
+
 defs = dg.Definitions(
     assets=[RAW_ORDERS, orders, daily_revenue],
     asset_checks=[orders_have_ids, revenue_is_positive],
-    jobs=[fx_job],
+    jobs=[fx_job, warehouse_job],
+    schedules=[warehouse_daily],
+    sensors=[rates_landed],
 )
