@@ -272,6 +272,7 @@ class Failure:
     """What the run's log says went wrong, read only for runs that failed or retried."""
 
     steps: Mapping[str, list[str]]  # step key → the error of each failed attempt, in order
+    failed: Sequence[str]  # steps whose last attempt failed (not retried), in order
     run: str | None  # the run's own failure, when no step carries it
 
 
@@ -291,6 +292,7 @@ def error_text(error: JSON | None) -> str | None:
 
 def failure(events: Iterable[JSON]) -> Failure:
     steps: dict[str, list[str]] = {}
+    failed: list[str] = []
     run: str | None = None
     for e in events:
         kind = e.get("__typename")
@@ -298,9 +300,11 @@ def failure(events: Iterable[JSON]) -> Failure:
             text = error_text(e.get("error"))
             if e.get("stepKey") and text:
                 steps.setdefault(e["stepKey"], []).append(text)
+            if kind == "ExecutionStepFailureEvent" and e.get("stepKey"):
+                failed.append(e["stepKey"])
         elif kind == "RunFailureEvent":
             run = error_text(e.get("error")) or (e.get("message") or "").strip() or None
-    return Failure(steps, run)
+    return Failure(steps, failed, run)
 
 
 def trigger(tags: Mapping[str, str]) -> TriggerKind:
@@ -315,8 +319,9 @@ def run(r: JSON, links: Links, why: Failure | None) -> RunRecord:
     tags = tags_of(r.get("tags"))
     error = None
     if why is not None and status.is_failure():
-        first = next(((k, v[-1]) for k, v in why.steps.items() if v), None)
-        error = f"{first[0]}: {first[1]}" if first else why.run
+        # The first step that failed for good (a retried one may have succeeded later).
+        first = next((k for k in why.failed if why.steps.get(k)), None)
+        error = f"{first}: {why.steps[first][-1]}" if first else why.run
     origin = r.get("repositoryOrigin") or {}
     return RunRecord(
         pipeline_id=r["jobName"],
@@ -385,6 +390,8 @@ def step_runs(
                 )
             )
     missing = states.missing_step_status(run_status)
+    # A dynamically mapped op runs as steps keyed "op[mapping key]": the op did start.
+    seen |= {k.split("[", 1)[0] for k in seen}
     for key in planned:
         if key not in seen:
             out.append(
@@ -405,7 +412,13 @@ def step_runs(
 def metadata_value(entry: JSON) -> Any:
     kind = entry.get("__typename")
     if kind == "IntMetadataEntry":
-        return entry.get("intValue") if entry.get("intValue") is not None else entry.get("intRepr")
+        # intValue is a 32-bit GraphQL Int, null beyond it; intRepr keeps every digit.
+        if entry.get("intValue") is not None:
+            return entry["intValue"]
+        try:
+            return int(entry.get("intRepr") or "")
+        except ValueError:
+            return entry.get("intRepr")
     if kind == "JsonMetadataEntry":
         try:
             return json.loads(entry.get("jsonString") or "null")

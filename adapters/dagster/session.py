@@ -9,6 +9,7 @@ naming the server, the query and the problem.
 from __future__ import annotations
 
 import contextlib
+import json
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -50,7 +51,7 @@ class DagsterSession:
         try:
             with self.http.stream("POST", self.config.graphql_url, json=body) as response:
                 self._on_response(response)
-                raw = self._read(what, response)
+                return self._read(what, response)
         except httpx.TimeoutException:
             raise AdapterError(
                 f"{self._where()} did not answer {what} within "
@@ -65,17 +66,16 @@ class DagsterSession:
             raise AdapterError(f"cannot reach {self._where()}: {reason} ({what})") from None
         except httpx.HTTPError as exc:
             raise AdapterError(f"{self._where()}: {what} failed: {_first_line(exc)}") from None
-        return self._data(what, raw)
 
-    def _read(self, what: str, response: httpx.Response) -> bytes:
+    def _read(self, what: str, response: httpx.Response) -> Any:
         chunks: list[bytes] = []
         size = 0
         for chunk in response.iter_bytes():
             size += len(chunk)
             if size > MAX_ANSWER:
                 raise AdapterError(
-                    f"{self._where()} answered {what} with more than "
-                    f"{MAX_ANSWER // 2**20} MiB; lower page_size"
+                    f"{self._where()} answered {what} with more than {MAX_ANSWER:,} bytes; "
+                    "lower page_size"
                 )
             chunks.append(chunk)
         raw = b"".join(chunks)
@@ -85,33 +85,36 @@ class DagsterSession:
                 f"{self._where()} refused {what} ({status}): the token is missing, wrong or "
                 "lacks access to this deployment"
             )
-        # GraphQL servers answer a bad query with 400 and the errors in a JSON body.
-        if status != 200 and not (status == 400 and raw.lstrip().startswith(b"{")):
+        body = _json(raw)
+        if status != 200 and not (isinstance(body, dict) and body.get("errors")):
             text = " ".join(raw.decode(errors="replace").split())[:200] or "(empty body)"
             raise AdapterError(
                 f"{self._where()} answered {what} with {status} {response.reason_phrase}: {text}"
             )
-        return raw
+        return self._data(what, status, raw, body)
 
-    def _data(self, what: str, raw: bytes) -> Any:
-        try:
-            body = httpx.Response(200, content=raw).json()
-        except ValueError as exc:
+    def _data(self, what: str, status: int, raw: bytes, body: Any) -> Any:
+        if body is _NOT_JSON:
             raise AdapterError(
-                f"{self._where()} sent an answer to {what} that is not JSON: {_first_line(exc)}"
-            ) from None
+                f"{self._where()} sent an answer to {what} that is not JSON: "
+                f"{raw[:80].decode(errors='replace')!r}"
+            )
         if not isinstance(body, dict):
             raise AdapterError(
                 f"{self._where()} sent an answer to {what} that is not a GraphQL response"
             )
         errors = body.get("errors")
         if errors:
+            # GraphQL servers answer a query they refuse, or one that raised, with its errors
+            # (and often a 400 or 500): Dagster's message is what names the problem.
             first = errors[0] if isinstance(errors, list) else errors
             message = first.get("message") if isinstance(first, dict) else str(first)
             more = (
                 f" (and {len(errors) - 1} more)" if isinstance(errors, list) and errors[1:] else ""
             )
-            raise AdapterError(f"{self._where()}: {what} failed: {message}{more}")
+            # 400 is how GraphQL says "invalid query"; anything else is worth showing.
+            code = f" ({status})" if status not in (200, 400) else ""
+            raise AdapterError(f"{self._where()}: {what} failed{code}: {message}{more}")
         data = body.get("data")
         if not isinstance(data, dict):
             raise AdapterError(f"{self._where()} sent an answer to {what} without data")
@@ -137,6 +140,16 @@ class DagsterSession:
 
     def _where(self) -> str:
         return f"Dagster at {self.config.url}"
+
+
+_NOT_JSON = object()
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:  # JSONDecodeError, and UnicodeDecodeError for bytes that are no text
+        return _NOT_JSON
 
 
 def _first_line(exc: BaseException) -> str:

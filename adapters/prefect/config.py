@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from catalog.adapter import AdapterConfig
 from catalog.config import Duration
@@ -13,11 +14,15 @@ from catalog.config import Duration
 
 class PrefectConfig(AdapterConfig):
     """A Prefect server (``http://prefect:4200/api``) or a Prefect Cloud workspace
-    (``https://api.prefect.cloud/api/accounts/<id>/workspaces/<id>``), with an API key from
-    the environment when it needs one."""
+    (``https://api.prefect.cloud/api/accounts/<id>/workspaces/<id>``), with an API key (Cloud)
+    or a ``user:password`` auth string (a self-hosted server started with
+    ``PREFECT_SERVER_API_AUTH_STRING``) from the environment when it needs one."""
 
     api_url: str = Field(min_length=1)
     api_key_env: str | None = None  # environment variable holding the API key (Cloud)
+    # Environment variable holding "user:password" for a self-hosted server started with
+    # PREFECT_SERVER_API_AUTH_STRING (sent as HTTP basic auth).
+    auth_string_env: str | None = None
     ui_url: str | None = None  # the UI for deep links; derived from api_url when absent
     verify_tls: bool = True
     ca_bundle: str | None = None
@@ -36,6 +41,15 @@ class PrefectConfig(AdapterConfig):
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"{value!r} is not an http(s) URL")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _one_way_to_sign_in(self) -> Self:
+        if self.api_key_env is not None and self.auth_string_env is not None:
+            raise ValueError(
+                "give either api_key_env (Prefect Cloud) or auth_string_env (a self-hosted "
+                "server with PREFECT_SERVER_API_AUTH_STRING), not both"
+            )
+        return self
 
     def default_ui_url(self) -> str:
         """Prefect Cloud's app for a workspace API; a server's UI is its API without /api."""

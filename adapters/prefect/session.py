@@ -43,11 +43,17 @@ class PrefectSession:
         api_key = (
             read_secret(source, "api_key_env", config.api_key_env) if config.api_key_env else None
         )
+        auth_string = (
+            read_secret(source, "auth_string_env", config.auth_string_env)
+            if config.auth_string_env
+            else None
+        )
         timeout = config.timeout.total_seconds()
         verify: bool | str = config.ca_bundle or config.verify_tls
         self.client = SyncPrefectClient(
             config.api_url,
             api_key=api_key,
+            auth_string=auth_string,  # sent as HTTP basic auth, in place of the API key
             httpx_settings={
                 "timeout": httpx.Timeout(timeout),
                 "verify": verify,
@@ -104,8 +110,8 @@ class PrefectSession:
         status = response.status_code
         if status in (401, 403):
             return AdapterError(
-                f"{self._where()} refused {what} ({status}): the API key is missing, wrong or "
-                "lacks access to this workspace"
+                f"{self._where()} refused {what} ({status}): the credentials (api_key_env or "
+                "auth_string_env) are missing, wrong or lack access to this workspace"
             )
         body = " ".join(response.text.split())[:200] or "(empty body)"
         return AdapterError(

@@ -127,10 +127,12 @@ class DagsterServer:
 
     def run_estate(self) -> None:
         """Every asset materialised once (a WARN check fails), fx_job run once (fails in
-        ``convert``, ``publish`` never starts), and a run-less materialisation of
+        ``convert``, ``publish`` never starts), retry_job run once (``flaky`` fails, then
+        succeeds on its retry), and a run-less materialisation of
         ``lake/raw/orders`` reported from outside."""
         self.materialize("*")
         self.execute_job("fx_job")
+        self.execute_job("retry_job")
         self.report_runless(["lake", "raw", "orders"], {"dagster/row_count": 10})
 
     def materialize(self, select: str = "*") -> str:

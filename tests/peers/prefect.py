@@ -7,6 +7,7 @@ run in the server's own venv (never the project's, whose prefect-client would fi
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import signal
@@ -34,6 +35,8 @@ class PrefectServer:
     home: Path
     port: int
     bin: Path
+    # "user:password" the server demands as HTTP basic auth (PREFECT_SERVER_API_AUTH_STRING).
+    auth_string: str | None = None
     services: list[Service] = field(default_factory=list)
 
     @property
@@ -48,10 +51,20 @@ class PrefectServer:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """What a request to the API sends to be let in: basic auth when the server wants it."""
+        if self.auth_string is None:
+            return {}
+        token = base64.b64encode(self.auth_string.encode()).decode()
+        return {"Authorization": f"Basic {token}"}
+
     @classmethod
-    def start(cls, home: Path) -> PrefectServer:
+    def start(cls, home: Path, auth_string: str | None = None) -> PrefectServer:
+        """A server in ``home``; with ``auth_string`` ("user:password") it refuses, with 401,
+        every request but ``GET /health`` that does not send it as HTTP basic auth."""
         bin_ = ensure_venv("prefect", REQUIREMENTS)
-        server = cls(home=home, port=free_port(), bin=bin_)
+        server = cls(home=home, port=free_port(), bin=bin_, auth_string=auth_string)
         (home / "logs").mkdir(parents=True, exist_ok=True)
         argv = [
             str(bin_ / "prefect"),
@@ -91,6 +104,8 @@ class PrefectServer:
                 "PREFECT_LOGGING_LEVEL": "WARNING",
                 "PYTHONUNBUFFERED": "1",
             }
+            if self.auth_string is not None:
+                env["PREFECT_API_AUTH_STRING"] = self.auth_string
         else:
             env["PREFECT_API_DATABASE_CONNECTION_URL"] = (
                 f"sqlite+aiosqlite:///{home / 'prefect.db'}"
@@ -98,6 +113,8 @@ class PrefectServer:
             # Events (assets among them) reach the database only when the persister flushes:
             # every 5 s by default, which the tests would have to sleep through.
             env["PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL"] = "0.5"
+            if self.auth_string is not None:
+                env["PREFECT_SERVER_API_AUTH_STRING"] = self.auth_string
         return env
 
     def stop(self) -> None:
@@ -169,7 +186,9 @@ class PrefectServer:
 
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
         for _ in range(10):
-            r = httpx.request(method, f"{self.url}{path}", timeout=60, **kwargs)
+            r = httpx.request(
+                method, f"{self.url}{path}", timeout=60, headers=self.headers, **kwargs
+            )
             # SQLite under the server's own writes: "database is locked" comes back as a 500/503.
             if r.status_code not in (500, 503):
                 break
@@ -218,7 +237,7 @@ class PrefectServer:
         page = self.api("POST", "/events/filter", json=body)
         events: list[dict[str, Any]] = list(page["events"])
         while page.get("next_page"):
-            r = httpx.get(page["next_page"], timeout=60)
+            r = httpx.get(page["next_page"], timeout=60, headers=self.headers)
             r.raise_for_status()
             page = r.json()
             events += page["events"]

@@ -2,8 +2,9 @@
 
 Modes: ``pass`` (forward as is), ``down`` (nothing listens: connection refused), ``error``
 (answer 500 without asking the server), ``slow`` (wait ``delay`` seconds, then forward),
-``garbage`` (answer 200 with a body that is not JSON). Every request that reaches the proxy
-is counted, so tests can say how many requests a sync made.
+``garbage`` (answer 200 with a body that is not JSON), ``rewrite`` (forward the request body
+changed by a function: the real server then answers a request it finds wrong). Every request
+that reaches the proxy is counted, so tests can say how many requests a sync made.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import http.client
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-Mode = Literal["pass", "down", "error", "slow", "garbage"]
+Mode = Literal["pass", "down", "error", "slow", "garbage", "rewrite"]
 GARBAGE = b"<html><body>502 Bad Gateway</body></html>\x00\xff"
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection"}
 
@@ -32,6 +34,7 @@ class FaultProxy:
         self.delay = 5.0
         self.only = ""  # faults hit only request paths starting with this
         self.after = 0  # this many more requests pass before faults begin
+        self.rewrite: Callable[[bytes], bytes] = lambda body: body
         self.requests: list[str] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -44,8 +47,16 @@ class FaultProxy:
     def url(self) -> str:
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
-    def set(self, mode: Mode, delay: float = 5.0, only: str = "", after: int = 0) -> None:
+    def set(
+        self,
+        mode: Mode,
+        delay: float = 5.0,
+        only: str = "",
+        after: int = 0,
+        rewrite: Callable[[bytes], bytes] | None = None,
+    ) -> None:
         self.delay, self.only, self.after = delay, only, after
+        self.rewrite = rewrite or (lambda body: body)
         if mode == "down" and self._server is not None:
             self._close()
         elif mode != "down" and self._server is None:
@@ -106,6 +117,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if proxy.mode == "slow":
             time.sleep(proxy.delay)
+        if proxy.mode == "rewrite" and body is not None:
+            body = proxy.rewrite(body)
+            self.headers.replace_header("Content-Length", str(len(body)))
         self._forward(body)
 
     def _forward(self, body: bytes | None) -> None:

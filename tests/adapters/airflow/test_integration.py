@@ -14,6 +14,7 @@ from catalog.config import parse_settings
 from catalog.store import tables as t
 from catalog.store.store import Store
 from catalog.sync import SyncResult, SyncStatus, sync_sources
+from tests.adapters.views import catalog_edges, catalog_runs
 from tests.catalog.store.snapshot import snapshot
 from tests.peers.airflow import PASSWORD, USERNAME, AirflowStack
 from tests.peers.processes import wait_until
@@ -84,11 +85,6 @@ def api_tries(af: AirflowStack) -> set[tuple[str, str, int, int, str]]:
 # -- what the catalog says ----------------------------------------------------------------------
 
 
-def catalog_runs(store: Store) -> dict[str, t.Run]:
-    with store.session() as s:
-        return {r.external_id: r for r in s.scalars(select(t.Run))}
-
-
 def catalog_tries(store: Store) -> set[tuple[str, str, int, int, str]]:
     q = (
         select(t.Run.external_id, t.Task.external_id, t.TaskRun.attempt, t.TaskRun.map_index)
@@ -98,32 +94,6 @@ def catalog_tries(store: Store) -> set[tuple[str, str, int, int, str]]:
     )
     with store.session() as s:
         return {tuple(row) for row in s.execute(q)}  # type: ignore[misc]
-
-
-def catalog_edges(store: Store) -> set[tuple[str, str, str]]:
-    """(origin, upstream, downstream) with nodes named ``asset:uri``, ``task:dag.task``,
-    ``pipeline:dag``."""
-    with store.session() as s:
-        assets = {a.id: a.uri for a in s.scalars(select(t.Asset))}
-        tasks = {
-            k.id: f"{p}.{k.external_id}"
-            for k, p in s.execute(
-                select(t.Task, t.Pipeline.external_id).join(
-                    t.Pipeline,
-                    t.Pipeline.id == t.Task.pipeline_id,  # type: ignore[arg-type]
-                )
-            )
-        }
-        pipelines = {p.id: p.external_id for p in s.scalars(select(t.Pipeline))}
-        names = {"asset": assets, "task": tasks, "pipeline": pipelines}
-        return {
-            (
-                e.origin,
-                f"{e.from_kind}:{names[e.from_kind][e.from_id]}",
-                f"{e.to_kind}:{names[e.to_kind][e.to_id]}",
-            )
-            for e in s.scalars(select(t.LineageEdge))
-        }
 
 
 # -- tests --------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -18,6 +19,7 @@ from catalog.errors import ConfigError
 URL = "http://prefect.example.com:4200/api"
 CLOUD = "https://api.prefect.cloud/api/accounts/0f1e2d3c/workspaces/9a8b7c6d"
 KEY_VARIABLE = "TEMPOX_TEST_PREFECT_API_KEY"
+AUTH_VARIABLE = "TEMPOX_TEST_PREFECT_AUTH"
 
 
 def config(**keys: Any) -> PrefectConfig:
@@ -107,6 +109,7 @@ def test_an_explicit_ui_url_wins_for_links() -> None:
 def test_defaults() -> None:
     c = config()
     assert c.api_key_env is None
+    assert c.auth_string_env is None
     assert c.verify_tls is True
     assert c.ca_bundle is None
     assert c.timeout == timedelta(seconds=30)
@@ -155,6 +158,21 @@ def test_bad_durations_are_refused(key: str, bad: str) -> None:
 def test_unknown_keys_and_secrets_as_values_are_refused() -> None:
     assert "extra" in refusal(api_key="pnu_secret").lower()
     assert "extra" in refusal(api_key_envv=KEY_VARIABLE).lower()
+    assert "extra" in refusal(auth_string="admin:hunter2").lower()
+
+
+def test_auth_string_env_is_accepted() -> None:
+    c = config(auth_string_env=AUTH_VARIABLE)
+    assert c.auth_string_env == AUTH_VARIABLE
+    assert c.api_key_env is None
+
+
+def test_api_key_env_and_auth_string_env_together_are_refused() -> None:
+    found = refusal(api_key_env=KEY_VARIABLE, auth_string_env=AUTH_VARIABLE)
+    assert (
+        "give either api_key_env (Prefect Cloud) or auth_string_env (a self-hosted server with "
+        "PREFECT_SERVER_API_AUTH_STRING), not both"
+    ) in found
 
 
 def test_the_config_is_frozen() -> None:
@@ -192,6 +210,8 @@ def test_stored_settings_name_the_variable_not_the_secret() -> None:
     public = settings(api_key_env=KEY_VARIABLE).sources["prod"].public_settings()
     assert public["api_key_env"] == KEY_VARIABLE
     assert public["api_url"] == URL
+    public = settings(auth_string_env=AUTH_VARIABLE).sources["prod"].public_settings()
+    assert public["auth_string_env"] == AUTH_VARIABLE
 
 
 @pytest.mark.parametrize(
@@ -224,7 +244,12 @@ def test_stored_settings_name_the_variable_not_the_secret() -> None:
         (
             {"api_key": "pnu_secret"},
             "tempox.toml: sources.prod.api_key: unknown key (expected one of: kind, interval, "
-            "enabled, api_url, api_key_env,",
+            "enabled, api_url, api_key_env, auth_string_env,",
+        ),
+        (
+            {"api_key_env": KEY_VARIABLE, "auth_string_env": AUTH_VARIABLE},
+            "tempox.toml: sources.prod: give either api_key_env (Prefect Cloud) or auth_string_env "
+            "(a self-hosted server with PREFECT_SERVER_API_AUTH_STRING), not both",
         ),
     ],
 )
@@ -238,7 +263,7 @@ def test_a_missing_api_url_is_named() -> None:
     assert str(caught.value) == "tempox.toml: sources.prod.api_url: required key is missing"
 
 
-# -- the API key --------------------------------------------------------------------------------
+# -- the API key and the auth string ------------------------------------------------------------
 
 
 def test_a_missing_api_key_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -281,5 +306,26 @@ def test_without_api_key_env_no_key_is_sent(monkeypatch: pytest.MonkeyPatch) -> 
     session = PrefectSession("prod", config())
     try:
         assert "authorization" not in session.client._client.headers
+    finally:
+        session.close()
+
+
+def test_a_missing_auth_string_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(AUTH_VARIABLE, raising=False)
+    with pytest.raises(ConfigError) as caught:
+        PrefectSession("prod", config(auth_string_env=AUTH_VARIABLE))
+    assert str(caught.value) == (
+        f"source 'prod': environment variable {AUTH_VARIABLE} is not set "
+        "(sources.prod.auth_string_env names it as the place of the secret)"
+    )
+
+
+def test_the_auth_string_is_sent_as_basic_auth(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(AUTH_VARIABLE, "admin:not-a-real-password")
+    session = PrefectSession("prod", config(auth_string_env=AUTH_VARIABLE))
+    try:
+        headers = session.client._client.headers
+        token = base64.b64encode(b"admin:not-a-real-password").decode()
+        assert headers["authorization"] == f"Basic {token}"
     finally:
         session.close()

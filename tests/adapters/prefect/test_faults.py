@@ -21,8 +21,21 @@ from tests.peers.proxy import FaultProxy
 
 pytestmark = [pytest.mark.peers, pytest.mark.xdist_group("peers")]
 KEY_ENV = "TEMPOX_TEST_PREFECT_KEY"
+AUTH_ENV = "TEMPOX_TEST_PREFECT_AUTH"
+AUTH_STRING = "tempox:right-horse-battery"
 SYNTHETIC = {"kind": "synthetic", "pipelines": 2, "tasks_per_pipeline": 2, "runs_per_pipeline": 3}
 URL = r"http://127\.0\.0\.1:\d+/api"
+
+
+@pytest.fixture(scope="module")
+def secured_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
+    """A second, empty Prefect server that demands ``AUTH_STRING`` as HTTP basic auth
+    (``PREFECT_SERVER_API_AUTH_STRING``): it answers 401 to anything else."""
+    server = PrefectServer.start(tmp_path_factory.mktemp("prefect-auth"), auth_string=AUTH_STRING)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture
@@ -154,3 +167,37 @@ def test_a_missing_api_key_variable_is_named(
     # sync goes through.
     monkeypatch.setenv(KEY_ENV, "pnu_not-checked-by-the-oss-server")
     assert_recovers(store, prefect_server, config)
+
+
+@pytest.mark.parametrize(
+    ("sign_in", "variable"),
+    [
+        pytest.param({"auth_string_env": AUTH_ENV}, "tempox:wrong-password", id="wrong"),
+        pytest.param({}, None, id="none"),
+        pytest.param({"api_key_env": KEY_ENV}, "pnu_a-key-where-basic-auth-is-wanted", id="key"),
+    ],
+)
+def test_refused_credentials_are_named_and_the_right_ones_recover(
+    store: Store,
+    secured_server: PrefectServer,
+    monkeypatch: pytest.MonkeyPatch,
+    sign_in: dict[str, str],
+    variable: str | None,
+) -> None:
+    """A server started with PREFECT_SERVER_API_AUTH_STRING refuses a wrong auth string, no
+    credentials and an API key with 401; the error says so and names the keys to fix."""
+    for name in (AUTH_ENV, KEY_ENV):
+        monkeypatch.delenv(name, raising=False)
+    if variable is not None:
+        monkeypatch.setenv(next(iter(sign_in.values())), variable)
+    failed, _ = sync_both(store, settings(secured_server.url, **sign_in))
+    assert failed.status is SyncStatus.FAILED
+    assert failed.error == (
+        f"Prefect at {secured_server.url} refused POST /flows/filter (401): the credentials "
+        "(api_key_env or auth_string_env) are missing, wrong or lack access to this workspace"
+    )
+    [state] = [s for s in store.read_sources_with_state() if s.name == "prefect"]
+    assert (state.outcome, state.error) == ("failed", failed.error)
+    # The right auth string lets the next sync through.
+    monkeypatch.setenv(AUTH_ENV, AUTH_STRING)
+    assert_recovers(store, secured_server, settings(secured_server.url, auth_string_env=AUTH_ENV))

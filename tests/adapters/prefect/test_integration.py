@@ -14,6 +14,13 @@ from catalog.config import parse_settings
 from catalog.store import tables as t
 from catalog.store.store import Store
 from catalog.sync import SyncResult, SyncStatus, sync_sources
+from tests.adapters.views import (
+    catalog_attempts,
+    catalog_edges,
+    catalog_labels,
+    catalog_runs,
+    pipeline_of_runs,
+)
 from tests.catalog.store.snapshot import snapshot
 from tests.peers.prefect import PrefectServer
 from tests.peers.processes import wait_until
@@ -115,71 +122,6 @@ def related(event: dict[str, Any], role: str) -> list[str]:
 
 
 # -- what the catalog says ----------------------------------------------------------------------
-
-
-def catalog_runs(store: Store) -> dict[str, t.Run]:
-    with store.session() as s:
-        return {r.external_id: r for r in s.scalars(select(t.Run))}
-
-
-def catalog_attempts(store: Store) -> set[tuple[str, str, int, str, str]]:
-    q = (
-        select(t.Run.external_id, t.Task.external_id, t.TaskRun.attempt, t.TaskRun.external_id)
-        .add_columns(t.TaskRun.status)
-        .join(t.Run, t.Run.id == t.TaskRun.run_id)  # type: ignore[arg-type]
-        .join(t.Task, t.Task.id == t.TaskRun.task_id)  # type: ignore[arg-type]
-    )
-    with store.session() as s:
-        return {tuple(row) for row in s.execute(q)}  # type: ignore[misc]
-
-
-def catalog_labels(store: Store, table: type[t.Tag] | type[t.Owner], kind: str) -> set[Any]:
-    """(entity id, label) of every tag or owner on entities of ``kind``."""
-    column = t.Tag.tag if table is t.Tag else t.Owner.name
-    with store.session() as s:
-        return set(
-            s.execute(select(table.entity_id, column).where(table.entity_kind == kind)).all()
-        )
-
-
-def catalog_edges(store: Store) -> set[tuple[str, str, str]]:
-    """(origin, upstream, downstream) with nodes named ``asset:uri``, ``task:flow.task``,
-    ``pipeline:flow``."""
-    with store.session() as s:
-        assets = {a.id: a.uri for a in s.scalars(select(t.Asset))}
-        tasks = {
-            k.id: f"{p}.{k.external_id}"
-            for k, p in s.execute(
-                select(t.Task, t.Pipeline.external_id).join(
-                    t.Pipeline,
-                    t.Pipeline.id == t.Task.pipeline_id,  # type: ignore[arg-type]
-                )
-            )
-        }
-        pipelines = {p.id: p.external_id for p in s.scalars(select(t.Pipeline))}
-        names = {"asset": assets, "task": tasks, "pipeline": pipelines}
-        return {
-            (
-                e.origin,
-                f"{e.from_kind}:{names[e.from_kind][e.from_id]}",
-                f"{e.to_kind}:{names[e.to_kind][e.to_id]}",
-            )
-            for e in s.scalars(select(t.LineageEdge))
-        }
-
-
-def pipeline_of_runs(store: Store) -> dict[str, str]:
-    """Flow run id → flow name, as the catalog files them."""
-    with store.session() as s:
-        return {
-            run: flow
-            for run, flow in s.execute(
-                select(t.Run.external_id, t.Pipeline.external_id).join(
-                    t.Pipeline,
-                    t.Pipeline.id == t.Run.pipeline_id,  # type: ignore[arg-type]
-                )
-            )
-        }
 
 
 # -- tests --------------------------------------------------------------------------------------

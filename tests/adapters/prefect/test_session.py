@@ -195,12 +195,12 @@ def test_a_long_error_body_is_trimmed(prod: PrefectSession) -> None:
 
 
 @pytest.mark.parametrize("status", [401, 403])
-def test_a_refused_api_key(prod: PrefectSession, status: int) -> None:
+def test_refused_credentials(prod: PrefectSession, status: int) -> None:
     error = status_error(answered(status, '{"detail": "Unauthorized"}'))
     found = failure(prod, "POST /flows/filter", raises(error))
     assert found == (
-        f"Prefect at {URL} refused POST /flows/filter ({status}): the API key is missing, wrong "
-        "or lacks access to this workspace"
+        f"Prefect at {URL} refused POST /flows/filter ({status}): the credentials (api_key_env "
+        "or auth_string_env) are missing, wrong or lack access to this workspace"
     )
 
 

@@ -2,7 +2,8 @@
 
 Assets with dependencies, owners, kinds, tags and groups; an external AssetSpec (a table another
 tool writes) that warehouse assets depend on; a time-window and a cron freshness policy; a
-passing and a failing asset check; a job whose second op fails; an asset job on a (running)
+passing and a failing asset check; a job whose second op fails; a job whose first op fails
+once and succeeds on its retry; an asset job on a (running)
 schedule and a (stopped) sensor, never ticking: the tests run no daemon.
 """
 
@@ -100,6 +101,23 @@ def fx_job() -> None:
     publish(convert(fetch_rates()))
 
 
+@dg.op(retry_policy=dg.RetryPolicy(max_retries=2))
+def flaky(context) -> int:  # type: ignore[no-untyped-def]  # Dagster refuses a string hint
+    if context.retry_number == 0:
+        raise ConnectionError("the rates API dropped the connection")
+    return context.retry_number
+
+
+@dg.op
+def settle(attempts: int) -> None:
+    print(attempts)
+
+
+@dg.job
+def retry_job() -> None:
+    settle(flaky())
+
+
 warehouse_job = dg.define_asset_job(
     "warehouse_job",
     selection=dg.AssetSelection.groups("warehouse"),
@@ -124,7 +142,7 @@ def rates_landed() -> dg.SkipReason:
 defs = dg.Definitions(
     assets=[RAW_ORDERS, orders, daily_revenue],
     asset_checks=[orders_have_ids, revenue_is_positive],
-    jobs=[fx_job, warehouse_job],
+    jobs=[fx_job, retry_job, warehouse_job],
     schedules=[warehouse_daily],
     sensors=[rates_landed],
 )

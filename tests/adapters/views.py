@@ -1,0 +1,77 @@
+"""What the catalog holds, read back in the shapes the adapters' integration tests compare
+against each orchestrator's own API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from catalog.store import tables as t
+from catalog.store.store import Store
+
+
+def catalog_runs(store: Store) -> dict[str, t.Run]:
+    with store.session() as s:
+        return {r.external_id: r for r in s.scalars(select(t.Run))}
+
+
+def catalog_attempts(store: Store) -> set[tuple[str, str, int, str, str]]:
+    """(run, task, attempt, task run id, status) of every task run."""
+    q = (
+        select(t.Run.external_id, t.Task.external_id, t.TaskRun.attempt, t.TaskRun.external_id)
+        .add_columns(t.TaskRun.status)
+        .join(t.Run, t.Run.id == t.TaskRun.run_id)  # type: ignore[arg-type]
+        .join(t.Task, t.Task.id == t.TaskRun.task_id)  # type: ignore[arg-type]
+    )
+    with store.session() as s:
+        return {tuple(row) for row in s.execute(q)}  # type: ignore[misc]
+
+
+def catalog_labels(store: Store, table: type[t.Tag] | type[t.Owner], kind: str) -> set[Any]:
+    """(entity id, label) of every tag or owner on entities of ``kind``."""
+    column = t.Tag.tag if table is t.Tag else t.Owner.name
+    with store.session() as s:
+        return set(
+            s.execute(select(table.entity_id, column).where(table.entity_kind == kind)).all()
+        )
+
+
+def catalog_edges(store: Store) -> set[tuple[str, str, str]]:
+    """(origin, upstream, downstream) with nodes named ``asset:uri``, ``task:pipeline.task``,
+    ``pipeline:pipeline``."""
+    with store.session() as s:
+        assets = {a.id: a.uri for a in s.scalars(select(t.Asset))}
+        tasks = {
+            k.id: f"{p}.{k.external_id}"
+            for k, p in s.execute(
+                select(t.Task, t.Pipeline.external_id).join(
+                    t.Pipeline,
+                    t.Pipeline.id == t.Task.pipeline_id,  # type: ignore[arg-type]
+                )
+            )
+        }
+        pipelines = {p.id: p.external_id for p in s.scalars(select(t.Pipeline))}
+        names = {"asset": assets, "task": tasks, "pipeline": pipelines}
+        return {
+            (
+                e.origin,
+                f"{e.from_kind}:{names[e.from_kind][e.from_id]}",
+                f"{e.to_kind}:{names[e.to_kind][e.to_id]}",
+            )
+            for e in s.scalars(select(t.LineageEdge))
+        }
+
+
+def pipeline_of_runs(store: Store) -> dict[str, str]:
+    """Run id → the external id of its pipeline."""
+    with store.session() as s:
+        return {
+            run: pipeline
+            for run, pipeline in s.execute(
+                select(t.Run.external_id, t.Pipeline.external_id).join(
+                    t.Pipeline,
+                    t.Pipeline.id == t.Run.pipeline_id,  # type: ignore[arg-type]
+                )
+            )
+        }
