@@ -189,7 +189,7 @@ def test_assets_owners_dependencies_and_freshness_equal_the_api(
     for n in nodes:
         asset = assets[uri(n["assetKey"]["path"], ds)]
         assert asset.description == n["description"]
-        assert asset.kind == ",".join(sorted(n["kinds"])) or None
+        assert asset.kind == (",".join(sorted(n["kinds"])) or None)
         expected = {o.get("email") or f"team:{o['team']}" for o in n["owners"]}
         assert {name for i, name in owners if i == asset.id} == expected
         for dep in n["dependencyKeys"]:
@@ -213,6 +213,11 @@ def test_assets_owners_dependencies_and_freshness_equal_the_api(
     raw = assets["s3://lake/raw/orders"]
     assert raw.meta["external"] is True
     assert raw.meta["dagster_key"] == ["lake", "raw", "orders"]
+    # An undeclared dependency is an auto-created stub, still upstream in the graph.
+    stub = assets[uri(["vendor", "fx_rates"], ds)]
+    assert stub.meta["auto_created_stub"] is True
+    eur = uri(["warehouse", "revenue_in_eur"], ds)
+    assert ("declared", f"asset:{stub.uri}", f"asset:{eur}") in edges
 
 
 def test_materialisations_and_column_lineage_equal_the_api(

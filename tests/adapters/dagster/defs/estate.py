@@ -1,10 +1,11 @@
 """Dagster definitions the Dagster adapter tests load into a real dagster-webserver.
 
-Assets with dependencies, owners, kinds, tags and groups; an external AssetSpec (a table another
-tool writes) that warehouse assets depend on; a time-window and a cron freshness policy; a
-passing and a failing asset check; a job whose second op fails; a job whose first op fails
-once and succeeds on its retry; an asset job on a (running)
-schedule and a (stopped) sensor, never ticking: the tests run no daemon.
+Assets with dependencies, owners, kinds, tags and groups; an external AssetSpec (a table
+another tool writes) that warehouse assets depend on; an undeclared dependency (an
+auto-created stub); a time-window and a cron freshness policy; a passing and a failing asset
+check; a job whose second op fails; a job whose first op fails once and succeeds on its retry;
+an asset job on a (running) schedule and a (stopped) sensor, never ticking: the tests run no
+daemon.
 """
 
 from __future__ import annotations
@@ -67,6 +68,16 @@ def daily_revenue() -> dg.MaterializeResult:
             ),
         }
     )
+
+
+@dg.asset(
+    key_prefix=["warehouse"],
+    # Declared nowhere: Dagster makes an auto-created stub of it.
+    deps=[dg.AssetKey(["vendor", "fx_rates"])],
+    group_name="warehouse",
+)
+def revenue_in_eur() -> None:
+    pass
 
 
 @dg.asset_check(asset=orders, description="no order without an id")
@@ -140,7 +151,7 @@ def rates_landed() -> dg.SkipReason:
 
 
 defs = dg.Definitions(
-    assets=[RAW_ORDERS, orders, daily_revenue],
+    assets=[RAW_ORDERS, orders, daily_revenue, revenue_in_eur],
     asset_checks=[orders_have_ids, revenue_is_positive],
     jobs=[fx_job, retry_job, warehouse_job],
     schedules=[warehouse_daily],
