@@ -9,44 +9,34 @@ their task instances stay in state null, so the scheduler does no work while we 
 ``--finish`` every run is then marked successful (``PATCH``, which marks its task instances
 successful too): the steady state of a catalog, where the runs read are finished ones.
 
-Figures are medians of three rounds; each round pages the raw API (runs only, then runs and
-task instances), syncs into a fresh store and syncs again. Before the rounds the benchmark
-waits until the last run it created or changed is older than the adapter's ``overlap``, so the
-second sync finds nothing new rather than the last two minutes of the estate's creation.
+Figures are medians of three rounds; each round pages the raw API (runs only, then runs and task
+instances), syncs into a fresh store and syncs again (``benchmarks.adapter_rounds``, shared by
+the adapter benchmarks). Before the rounds the benchmark waits until the last run it created or
+changed is older than the adapter's ``overlap``, so the second sync finds nothing new rather
+than the last two minutes of the estate's creation.
 ``python -m benchmarks.airflow --runs 1000`` (default) prints a Markdown table and writes JSON.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import replace
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from airflow_client import client as af
-from sqlalchemy import func, select
 
-from adapters.airflow import AirflowAdapter
-from benchmarks.__main__ import database
-from benchmarks.machine import describe
+from benchmarks.adapter_rounds import ROUNDS, bench_rounds, overlap_of, save, settle, table
 from catalog.config import SourceSettings, parse_settings
-from catalog.records import Batch, Cursor
-from catalog.store import tables as t
-from catalog.store.store import Store
-from catalog.sync import SyncStatus, sync_source
 from tests.peers.airflow import AIRFLOW_VERSION, PASSWORD, USERNAME, AirflowStack
 
 HERE = Path(__file__).resolve().parent
 DAG_ID = "bench_dag"
 TASKS = 3
-ROUNDS = 3
 PAGE = 100  # the server's cap
 PASSWORD_ENV = "TEMPOX_BENCH_AIRFLOW_PASSWORD"
 DAG_FILE = '''"""The Airflow benchmark's DAG: three tasks in a row, run only when triggered."""
@@ -144,6 +134,9 @@ class RawApi:
             dag_run_id="~",
         )
 
+    def read_runs_and_task_instances(self) -> int:
+        return self.read_runs() + self.read_task_instances()
+
     def close(self) -> None:
         self.client.rest_client.pool_manager.clear()
 
@@ -151,147 +144,13 @@ class RawApi:
 # -- Tempox ---------------------------------------------------------------------------------------
 
 
-def source_settings(
-    stack: AirflowStack, requests: list[int], reading: list[float]
-) -> SourceSettings:
-    """The ``[sources.airflow]`` table a user would write, its adapter counting requests and
-    the time spent reading Airflow (the rest of a sync is the store's).
-
-    The count is the adapter's own (``AirflowSession.requests``, the sign-in included), read
-    when the sync engine closes the adapter; the sync itself is the engine's, leases and all.
-    """
-
-    class CountingAirflowAdapter(AirflowAdapter):
-        reading = 0.0  # seconds spent inside fetch: HTTP, the client's parsing, mapping
-
-        def fetch(self, cursor: Cursor | None) -> Iterator[Batch]:
-            batches = super().fetch(cursor)
-            while True:
-                start = time.perf_counter()
-                batch = next(batches, None)
-                self.reading += time.perf_counter() - start
-                if batch is None:
-                    return
-                yield batch
-
-        def close(self) -> None:
-            if self._session is not None:
-                requests.append(self._session.requests)
-                reading.append(self.reading)
-            super().close()
-
+def source_settings(stack: AirflowStack) -> SourceSettings:
+    """The ``[sources.airflow]`` table a user would write, its password in ``PASSWORD_ENV``."""
     table = {"kind": "airflow", "base_url": stack.url, "username": USERNAME}
     settings = parse_settings(
         {"sources": {"airflow": table | {"password_env": PASSWORD_ENV}}}, file="benchmark"
     )
-    return replace(settings.sources["airflow"], adapter=CountingAirflowAdapter)
-
-
-def timed_sync(
-    store: Store, source: SourceSettings, requests: list[int], reading: list[float]
-) -> dict[str, float]:
-    before = len(requests)
-    start = time.perf_counter()
-    result = sync_source(store, source, lease_ttl=timedelta(minutes=30))
-    spent = time.perf_counter() - start
-    if result.status is not SyncStatus.OK:
-        raise RuntimeError(f"the sync failed: {result.error}")
-    assert len(requests) == before + 1, "the adapter was not closed"
-    return {
-        "seconds": spent,
-        "requests": requests[-1],
-        "reading_s": reading[-1],
-        "records": result.records,
-        "batches": result.batches,
-    }
-
-
-def stored(store: Store) -> tuple[int, int]:
-    with store.session() as s:
-        runs = s.scalar(select(func.count()).select_from(t.Run))
-        task_runs = s.scalar(select(func.count()).select_from(t.TaskRun))
-    return int(runs or 0), int(task_runs or 0)
-
-
-# -- the benchmark --------------------------------------------------------------------------------
-
-
-def bench_airflow(stack: AirflowStack, runs: int, task_instances: int, kind: str) -> dict[str, Any]:
-    """Median of ``ROUNDS`` rounds of: raw runs, raw runs + task instances, Tempox first sync
-    into a fresh store, Tempox sync with nothing new."""
-    samples: dict[str, list[float]] = {
-        "raw_runs_s": [],
-        "raw_runs_tis_s": [],
-        "first_sync_s": [],
-        "first_sync_requests": [],
-        "first_sync_reading_s": [],
-        "second_sync_s": [],
-        "second_sync_requests": [],
-        "second_sync_reading_s": [],
-    }
-    requests: list[int] = []
-    reading: list[float] = []
-    source = source_settings(stack, requests, reading)
-    raw = RawApi(stack)
-    out: dict[str, Any] = {}
-    try:
-        for n in range(ROUNDS):
-            start, asked = time.perf_counter(), raw.requests
-            got = raw.read_runs()
-            samples["raw_runs_s"].append(time.perf_counter() - start)
-            out["raw_requests_runs_only"] = raw.requests - asked
-            assert got == runs, f"the raw API listed {got} runs, not {runs}"
-            start, asked = time.perf_counter(), raw.requests
-            got = raw.read_runs() + raw.read_task_instances()
-            samples["raw_runs_tis_s"].append(time.perf_counter() - start)
-            out["raw_requests_runs_tis"] = raw.requests - asked
-            assert got == runs + task_instances, f"the raw API listed {got} rows"
-            with database(kind, "airflow") as url:
-                store = Store(url)
-                try:
-                    if n == 0:
-                        out["machine"] = describe(store.engine)
-                    first = timed_sync(store, source, requests, reading)
-                    found = stored(store)
-                    if found != (runs, task_instances):
-                        raise RuntimeError(f"the store holds {found} runs and task runs")
-                    second = timed_sync(store, source, requests, reading)
-                finally:
-                    store.close()
-            samples["first_sync_s"].append(first["seconds"])
-            samples["first_sync_requests"].append(first["requests"])
-            samples["first_sync_reading_s"].append(first["reading_s"])
-            samples["second_sync_s"].append(second["seconds"])
-            samples["second_sync_requests"].append(second["requests"])
-            samples["second_sync_reading_s"].append(second["reading_s"])
-            out.setdefault("first_sync_records", first["records"])
-            out.setdefault("first_sync_batches", first["batches"])
-            out.setdefault("second_sync_records", second["records"])
-            print(
-                f"  round {n + 1}/{ROUNDS}: raw runs {samples['raw_runs_s'][-1]:.2f}s, "
-                f"raw runs+TIs {samples['raw_runs_tis_s'][-1]:.2f}s, "
-                f"first sync {first['seconds']:.2f}s ({first['requests']:.0f} requests), "
-                f"no-change sync {second['seconds']:.2f}s ({second['requests']:.0f} requests)",
-                flush=True,
-            )
-    finally:
-        raw.close()
-    med = {k: statistics.median(v) for k, v in samples.items()}
-    return {
-        **out,
-        "samples": samples,
-        "raw_runs_only_runs_per_s": runs / med["raw_runs_s"],
-        "raw_runs_tis_runs_per_s": runs / med["raw_runs_tis_s"],
-        "tempox_first_sync_s": med["first_sync_s"],
-        "tempox_first_sync_runs_per_s": runs / med["first_sync_s"],
-        "tempox_first_sync_requests": med["first_sync_requests"],
-        "tempox_first_sync_reading_airflow_s": med["first_sync_reading_s"],
-        "ratio_vs_raw_runs_tis": (runs / med["first_sync_s"]) / (runs / med["raw_runs_tis_s"]),
-        "ratio_vs_raw_runs_only": (runs / med["first_sync_s"]) / (runs / med["raw_runs_s"]),
-        "no_change_sync_s": med["second_sync_s"],
-        "no_change_sync_requests": med["second_sync_requests"],
-        "no_change_sync_reading_airflow_s": med["second_sync_reading_s"],
-    }
+    return settings.sources["airflow"]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -339,28 +198,28 @@ def main(argv: list[str] | None = None) -> None:
                 "queued_runs": states["total_entries"],
                 "finished": args.finish,
             }
-            # Airflow runs on this machine: its clock is ours.
-            overlap = source_settings(stack, [], []).config.overlap  # type: ignore[union-attr]
-            settle = last_change + overlap + timedelta(seconds=2)
-            wait = (settle - datetime.now(UTC)).total_seconds()
-            if wait > 0:
-                print(
-                    f"waiting {wait:.0f}s until the last change is older than the adapter's "
-                    f"overlap ({overlap.total_seconds():.0f}s) …",
-                    flush=True,
+            source = source_settings(stack)
+            results["settled_s"] = settle(last_change, overlap_of(source))
+            raw = RawApi(stack)
+            try:
+                results["bench"] = bench_rounds(
+                    label="airflow",
+                    source=source,
+                    raw_runs=raw.read_runs,
+                    raw_runs_and_tasks=raw.read_runs_and_task_instances,
+                    raw_requests=lambda: raw.requests,
+                    runs=runs,
+                    task_runs=task_instances,
+                    kind=args.database,
+                    tasks_word="TIs",
                 )
-                time.sleep(wait)
-            results["settled_s"] = max(wait, 0.0)
-            print(f"measuring, {ROUNDS} rounds …", flush=True)
-            results["bench"] = bench_airflow(stack, runs, task_instances, args.database)
+            finally:
+                raw.close()
         finally:
             print("stopping Airflow …", flush=True)
             stack.stop()
 
-    results["machine"] = results["bench"].pop("machine")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2, default=str))
-    print(json.dumps({k: v for k, v in results["bench"].items() if k != "samples"}, indent=2))
+    save(results, args.output)
     print(report(results))
 
 
@@ -373,18 +232,7 @@ def report(r: dict[str, Any]) -> str:
             f"Airflow {r['airflow']} (SQLite) on 127.0.0.1: {e['runs']:,} {state} runs, "
             f"{e['task_instances']:,} task instances. Medians of {ROUNDS} rounds.",
             "",
-            "| measure | Tempox | baseline (same run) | ratio |",
-            "|---|---|---|---|",
-            f"| first sync, runs/s | {b['tempox_first_sync_runs_per_s']:,.0f} "
-            f"({b['tempox_first_sync_s']:.2f}s, {b['tempox_first_sync_requests']:.0f} requests, "
-            f"{b['tempox_first_sync_reading_airflow_s']:.2f}s of it reading Airflow) "
-            f"| {b['raw_runs_tis_runs_per_s']:,.0f} (raw client: runs + task instances, "
-            f"{b['raw_requests_runs_tis']} requests) | {b['ratio_vs_raw_runs_tis']:.2f}x |",
-            f"| first sync, runs/s | {b['tempox_first_sync_runs_per_s']:,.0f} "
-            f"| {b['raw_runs_only_runs_per_s']:,.0f} (raw client: runs only, "
-            f"{b['raw_requests_runs_only']} requests) | {b['ratio_vs_raw_runs_only']:.2f}x |",
-            f"| sync with nothing new | {b['no_change_sync_s']:.2f}s, "
-            f"{b['no_change_sync_requests']:.0f} requests | | |",
+            *table(b, reading="Airflow", raw="raw client", with_tasks="runs + task instances"),
         ]
     )
 

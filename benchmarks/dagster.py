@@ -14,9 +14,10 @@ reports for any run. Every run succeeds: the steady state of a catalog, where ev
 has finished (failed runs cost the adapter one more request each, for their failure events).
 
 Figures are medians of three rounds; each round pages the raw API (runs only, then runs with
-their step stats), syncs into a fresh store and syncs again. Before the rounds the benchmark
-waits until the last run it created is older than the adapter's ``overlap`` (``--overlap``,
-the adapter's default when not given), so the second sync finds nothing new.
+their step stats), syncs into a fresh store and syncs again (``benchmarks.adapter_rounds``,
+shared by the adapter benchmarks). Before the rounds the benchmark waits until the last run it
+created is older than the adapter's ``overlap`` (``--overlap``, the adapter's default when not
+given), so the second sync finds nothing new.
 ``python -m benchmarks.dagster --runs 1000`` (default) prints a Markdown table and writes JSON.
 """
 
@@ -24,28 +25,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import tempfile
 import time
 from collections import deque
-from collections.abc import Iterator
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
 
-from adapters.dagster import DagsterAdapter
-from benchmarks.__main__ import database
-from benchmarks.machine import describe
+from benchmarks.adapter_rounds import ROUNDS, bench_rounds, overlap_of, save, settle, table
 from catalog.config import SourceSettings, parse_settings
-from catalog.records import Batch, Cursor
-from catalog.store import tables as t
-from catalog.store.store import Store
-from catalog.sync import SyncStatus, sync_source
 from tests.peers.dagster import DAGSTER_VERSION, DAGSTER_YAML, REQUIREMENTS, DagsterServer
 from tests.peers.processes import Service, free_port, wait_until
 from tests.peers.venvs import ensure_venv
@@ -54,7 +45,6 @@ HERE = Path(__file__).resolve().parent
 MODULE = "bench_defs"
 JOB = "bench_job"
 OPS = 3
-ROUNDS = 3
 PAGE = 100  # the adapter's default page_size
 DEFS_FILE = '''"""The Dagster benchmark's code location: one job of three ops in a row."""
 
@@ -209,6 +199,10 @@ class RawApi:
                 return out
             cursor = page[-1]["runId"]
 
+    def read_runs_and_steps(self) -> int:
+        listed = self.read_runs(steps=True)
+        return len(listed) + sum(len(r["stepStats"]) for r in listed)
+
     def close(self) -> None:
         self.http.close()
 
@@ -250,150 +244,13 @@ def check_estate(runs: list[dict[str, Any]], expected: int) -> dict[str, Any]:
 # -- Tempox ---------------------------------------------------------------------------------------
 
 
-def source_settings(
-    server: DagsterServer, requests: list[int], reading: list[float], overlap: str | None
-) -> SourceSettings:
-    """The ``[sources.dagster]`` table a user would write, its adapter counting requests and
-    the time spent reading Dagster (the rest of a sync is the store's).
-
-    The count is the adapter's own (``DagsterSession.requests``), read when the sync engine
-    closes the adapter; the sync itself is the engine's, leases and all.
-    """
-
-    class CountingDagsterAdapter(DagsterAdapter):
-        reading = 0.0  # seconds spent inside fetch: HTTP, JSON, mapping
-
-        def fetch(self, cursor: Cursor | None) -> Iterator[Batch]:
-            batches = super().fetch(cursor)
-            while True:
-                start = time.perf_counter()
-                batch = next(batches, None)
-                self.reading += time.perf_counter() - start
-                if batch is None:
-                    return
-                yield batch
-
-        def close(self) -> None:
-            if self._session is not None:
-                requests.append(self._session.requests)
-                reading.append(self.reading)
-            super().close()
-
+def source_settings(server: DagsterServer, overlap: str | None) -> SourceSettings:
+    """The ``[sources.dagster]`` table a user would write (``overlap`` the adapter's default
+    when None)."""
     table: dict[str, Any] = {"kind": "dagster", "url": server.root}
     if overlap is not None:
         table["overlap"] = overlap
-    settings = parse_settings({"sources": {"dagster": table}}, file="benchmark")
-    return replace(settings.sources["dagster"], adapter=CountingDagsterAdapter)
-
-
-def timed_sync(
-    store: Store, source: SourceSettings, requests: list[int], reading: list[float]
-) -> dict[str, float]:
-    before = len(requests)
-    start = time.perf_counter()
-    result = sync_source(store, source, lease_ttl=timedelta(minutes=30))
-    spent = time.perf_counter() - start
-    if result.status is not SyncStatus.OK:
-        raise RuntimeError(f"the sync failed: {result.error}")
-    assert len(requests) == before + 1, "the adapter was not closed"
-    return {
-        "seconds": spent,
-        "requests": requests[-1],
-        "reading_s": reading[-1],
-        "records": result.records,
-        "batches": result.batches,
-    }
-
-
-def stored(store: Store) -> tuple[int, int]:
-    with store.session() as s:
-        runs = s.scalar(select(func.count()).select_from(t.Run))
-        task_runs = s.scalar(select(func.count()).select_from(t.TaskRun))
-    return int(runs or 0), int(task_runs or 0)
-
-
-# -- the benchmark --------------------------------------------------------------------------------
-
-
-def bench_dagster(
-    server: DagsterServer, runs: int, steps: int, kind: str, overlap: str | None
-) -> dict[str, Any]:
-    """Median of ``ROUNDS`` rounds of: raw runs, raw runs + step stats, Tempox first sync into
-    a fresh store, Tempox sync with nothing new."""
-    samples: dict[str, list[float]] = {
-        "raw_runs_s": [],
-        "raw_runs_steps_s": [],
-        "first_sync_s": [],
-        "first_sync_requests": [],
-        "first_sync_reading_s": [],
-        "second_sync_s": [],
-        "second_sync_requests": [],
-        "second_sync_reading_s": [],
-    }
-    requests: list[int] = []
-    reading: list[float] = []
-    source = source_settings(server, requests, reading, overlap)
-    raw = RawApi(server)
-    out: dict[str, Any] = {}
-    try:
-        for n in range(ROUNDS):
-            start, asked = time.perf_counter(), raw.requests
-            got = len(raw.read_runs(steps=False))
-            samples["raw_runs_s"].append(time.perf_counter() - start)
-            out["raw_requests_runs_only"] = raw.requests - asked
-            assert got == runs, f"the raw API listed {got} runs, not {runs}"
-            start, asked = time.perf_counter(), raw.requests
-            listed = raw.read_runs(steps=True)
-            samples["raw_runs_steps_s"].append(time.perf_counter() - start)
-            out["raw_requests_runs_steps"] = raw.requests - asked
-            got = len(listed) + sum(len(r["stepStats"]) for r in listed)
-            assert got == runs + steps, f"the raw API listed {got} runs and steps"
-            with database(kind, "dagster") as url:
-                store = Store(url)
-                try:
-                    if n == 0:
-                        out["machine"] = describe(store.engine)
-                    first = timed_sync(store, source, requests, reading)
-                    found = stored(store)
-                    if found != (runs, steps):
-                        raise RuntimeError(f"the store holds {found} runs and task runs")
-                    second = timed_sync(store, source, requests, reading)
-                finally:
-                    store.close()
-            samples["first_sync_s"].append(first["seconds"])
-            samples["first_sync_requests"].append(first["requests"])
-            samples["first_sync_reading_s"].append(first["reading_s"])
-            samples["second_sync_s"].append(second["seconds"])
-            samples["second_sync_requests"].append(second["requests"])
-            samples["second_sync_reading_s"].append(second["reading_s"])
-            out.setdefault("first_sync_records", first["records"])
-            out.setdefault("first_sync_batches", first["batches"])
-            out.setdefault("second_sync_records", second["records"])
-            print(
-                f"  round {n + 1}/{ROUNDS}: raw runs {samples['raw_runs_s'][-1]:.2f}s, "
-                f"raw runs+steps {samples['raw_runs_steps_s'][-1]:.2f}s, "
-                f"first sync {first['seconds']:.2f}s ({first['requests']:.0f} requests), "
-                f"no-change sync {second['seconds']:.2f}s ({second['requests']:.0f} requests)",
-                flush=True,
-            )
-    finally:
-        raw.close()
-    med = {k: statistics.median(v) for k, v in samples.items()}
-    return {
-        **out,
-        "samples": samples,
-        "raw_runs_only_runs_per_s": runs / med["raw_runs_s"],
-        "raw_runs_steps_runs_per_s": runs / med["raw_runs_steps_s"],
-        "tempox_first_sync_s": med["first_sync_s"],
-        "tempox_first_sync_runs_per_s": runs / med["first_sync_s"],
-        "tempox_first_sync_requests": med["first_sync_requests"],
-        "tempox_first_sync_reading_dagster_s": med["first_sync_reading_s"],
-        "ratio_vs_raw_runs_steps": (runs / med["first_sync_s"]) / (runs / med["raw_runs_steps_s"]),
-        "ratio_vs_raw_runs_only": (runs / med["first_sync_s"]) / (runs / med["raw_runs_s"]),
-        "no_change_sync_s": med["second_sync_s"],
-        "no_change_sync_requests": med["second_sync_requests"],
-        "no_change_sync_reading_dagster_s": med["second_sync_reading_s"],
-    }
+    return parse_settings({"sources": {"dagster": table}}, file="benchmark").sources["dagster"]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -431,30 +288,30 @@ def main(argv: list[str] | None = None) -> None:
             finally:
                 raw.close()
             runs, steps = results["estate"]["runs"], results["estate"]["steps"]
-            # The server runs on this machine: its clock is ours.
-            config = source_settings(server, [], [], args.overlap).config
-            overlap: timedelta = config.overlap  # type: ignore[union-attr]
+            source = source_settings(server, args.overlap)
+            overlap = overlap_of(source)
             results["overlap_s"] = overlap.total_seconds()
-            settle = last_change + overlap + timedelta(seconds=2)
-            wait = (settle - datetime.now(UTC)).total_seconds()
-            if wait > 0:
-                print(
-                    f"waiting {wait:.0f}s until the last change is older than the adapter's "
-                    f"overlap ({overlap.total_seconds():.0f}s) …",
-                    flush=True,
+            results["settled_s"] = settle(last_change, overlap)
+            raw = RawApi(server)
+            try:
+                results["bench"] = bench_rounds(
+                    label="dagster",
+                    source=source,
+                    raw_runs=lambda: len(raw.read_runs(steps=False)),
+                    raw_runs_and_tasks=raw.read_runs_and_steps,
+                    raw_requests=lambda: raw.requests,
+                    runs=runs,
+                    task_runs=steps,
+                    kind=args.database,
+                    tasks_word="steps",
                 )
-                time.sleep(wait)
-            results["settled_s"] = max(wait, 0.0)
-            print(f"measuring, {ROUNDS} rounds …", flush=True)
-            results["bench"] = bench_dagster(server, runs, steps, args.database, args.overlap)
+            finally:
+                raw.close()
         finally:
             print("stopping the Dagster webserver …", flush=True)
             server.stop()
 
-    results["machine"] = results["bench"].pop("machine")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2, default=str))
-    print(json.dumps({k: v for k, v in results["bench"].items() if k != "samples"}, indent=2))
+    save(results, args.output)
     print(report(results))
 
 
@@ -469,18 +326,7 @@ def report(r: dict[str, Any]) -> str:
             f"`execute_job` at {c['create_runs_per_s']:,.1f} runs/s. Source with {overlap}. "
             f"Medians of {ROUNDS} rounds.",
             "",
-            "| measure | Tempox | baseline (same run) | ratio |",
-            "|---|---|---|---|",
-            f"| first sync, runs/s | {b['tempox_first_sync_runs_per_s']:,.0f} "
-            f"({b['tempox_first_sync_s']:.2f}s, {b['tempox_first_sync_requests']:.0f} requests, "
-            f"{b['tempox_first_sync_reading_dagster_s']:.2f}s of it reading Dagster) "
-            f"| {b['raw_runs_steps_runs_per_s']:,.0f} (raw GraphQL: runs + step stats, "
-            f"{b['raw_requests_runs_steps']} requests) | {b['ratio_vs_raw_runs_steps']:.2f}x |",
-            f"| first sync, runs/s | {b['tempox_first_sync_runs_per_s']:,.0f} "
-            f"| {b['raw_runs_only_runs_per_s']:,.0f} (raw GraphQL: runs only, "
-            f"{b['raw_requests_runs_only']} requests) | {b['ratio_vs_raw_runs_only']:.2f}x |",
-            f"| sync with nothing new | {b['no_change_sync_s']:.2f}s, "
-            f"{b['no_change_sync_requests']:.0f} requests | | |",
+            *table(b, reading="Dagster", raw="raw GraphQL", with_tasks="runs + step stats"),
         ]
     )
 

@@ -13,9 +13,10 @@ API takes no timestamps for states, so start and end times are those of the esta
 read has finished.
 
 Figures are medians of three rounds; each round pages the raw API (runs only, then runs and
-their task runs), syncs into a fresh store and syncs again. Before the rounds the benchmark
-waits until the last run it created is older than the adapter's ``overlap``, so the second
-sync finds nothing new rather than the last two minutes of the estate's creation.
+their task runs), syncs into a fresh store and syncs again (``benchmarks.adapter_rounds``,
+shared by the adapter benchmarks). Before the rounds the benchmark waits until the last run it
+created is older than the adapter's ``overlap``, so the second sync finds nothing new rather
+than the last two minutes of the estate's creation.
 ``python -m benchmarks.prefect --runs 1000`` (default) prints a Markdown table and writes JSON.
 """
 
@@ -23,14 +24,10 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
-import statistics
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,22 +37,14 @@ import httpx
 from prefect.client.orchestration import SyncPrefectClient
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.sorting import FlowRunSort, TaskRunSort
-from sqlalchemy import func, select
 
-from adapters.prefect import PrefectAdapter
 from adapters.prefect.adapter import FLOW_RUN_IDS_PER_QUERY
-from benchmarks.__main__ import database
-from benchmarks.machine import describe
+from benchmarks.adapter_rounds import ROUNDS, bench_rounds, overlap_of, save, settle, table
 from catalog.config import SourceSettings, parse_settings
-from catalog.records import Batch, Cursor
-from catalog.store import tables as t
-from catalog.store.store import Store
-from catalog.sync import SyncStatus, sync_source
 from tests.peers.prefect import PREFECT_VERSION, PrefectServer
 
 HERE = Path(__file__).resolve().parent
 FLOW = "bench-flow"
-ROUNDS = 3
 PAGE = 200  # the server's cap
 WORKERS = 1  # writers while building the estate: more make the server's SQLite answer 503
 SPREAD = timedelta(hours=3)  # expected start times, over the last three hours
@@ -234,6 +223,10 @@ class RawApi:
             rows += offset
         return rows
 
+    def read_runs_and_task_runs(self) -> int:
+        ids = self.read_runs()
+        return len(ids) + self.read_task_runs(ids)
+
     def close(self) -> None:
         self.client.__exit__(None, None, None)
 
@@ -241,146 +234,10 @@ class RawApi:
 # -- Tempox ---------------------------------------------------------------------------------------
 
 
-def source_settings(
-    server: PrefectServer, requests: list[int], reading: list[float]
-) -> SourceSettings:
-    """The ``[sources.prefect]`` table a user would write, its adapter counting requests and
-    the time spent reading Prefect (the rest of a sync is the store's).
-
-    The count is the adapter's own (``PrefectSession.requests``), read when the sync engine
-    closes the adapter; the sync itself is the engine's, leases and all.
-    """
-
-    class CountingPrefectAdapter(PrefectAdapter):
-        reading = 0.0  # seconds spent inside fetch: HTTP, the client's parsing, mapping
-
-        def fetch(self, cursor: Cursor | None) -> Iterator[Batch]:
-            batches = super().fetch(cursor)
-            while True:
-                start = time.perf_counter()
-                batch = next(batches, None)
-                self.reading += time.perf_counter() - start
-                if batch is None:
-                    return
-                yield batch
-
-        def close(self) -> None:
-            if self._session is not None:
-                requests.append(self._session.requests)
-                reading.append(self.reading)
-            super().close()
-
+def source_settings(server: PrefectServer) -> SourceSettings:
+    """The ``[sources.prefect]`` table a user would write."""
     table = {"kind": "prefect", "api_url": server.url}
-    settings = parse_settings({"sources": {"prefect": table}}, file="benchmark")
-    return replace(settings.sources["prefect"], adapter=CountingPrefectAdapter)
-
-
-def timed_sync(
-    store: Store, source: SourceSettings, requests: list[int], reading: list[float]
-) -> dict[str, float]:
-    before = len(requests)
-    start = time.perf_counter()
-    result = sync_source(store, source, lease_ttl=timedelta(minutes=30))
-    spent = time.perf_counter() - start
-    if result.status is not SyncStatus.OK:
-        raise RuntimeError(f"the sync failed: {result.error}")
-    assert len(requests) == before + 1, "the adapter was not closed"
-    return {
-        "seconds": spent,
-        "requests": requests[-1],
-        "reading_s": reading[-1],
-        "records": result.records,
-        "batches": result.batches,
-    }
-
-
-def stored(store: Store) -> tuple[int, int]:
-    with store.session() as s:
-        runs = s.scalar(select(func.count()).select_from(t.Run))
-        task_runs = s.scalar(select(func.count()).select_from(t.TaskRun))
-    return int(runs or 0), int(task_runs or 0)
-
-
-# -- the benchmark --------------------------------------------------------------------------------
-
-
-def bench_prefect(server: PrefectServer, runs: int, task_runs: int, kind: str) -> dict[str, Any]:
-    """Median of ``ROUNDS`` rounds of: raw runs, raw runs + task runs, Tempox first sync into a
-    fresh store, Tempox sync with nothing new."""
-    samples: dict[str, list[float]] = {
-        "raw_runs_s": [],
-        "raw_runs_trs_s": [],
-        "first_sync_s": [],
-        "first_sync_requests": [],
-        "first_sync_reading_s": [],
-        "second_sync_s": [],
-        "second_sync_requests": [],
-        "second_sync_reading_s": [],
-    }
-    requests: list[int] = []
-    reading: list[float] = []
-    source = source_settings(server, requests, reading)
-    raw = RawApi(server)
-    out: dict[str, Any] = {}
-    try:
-        for n in range(ROUNDS):
-            start, asked = time.perf_counter(), raw.requests
-            got = len(raw.read_runs())
-            samples["raw_runs_s"].append(time.perf_counter() - start)
-            out["raw_requests_runs_only"] = raw.requests - asked
-            assert got == runs, f"the raw API listed {got} flow runs, not {runs}"
-            start, asked = time.perf_counter(), raw.requests
-            ids = raw.read_runs()
-            got = len(ids) + raw.read_task_runs(ids)
-            samples["raw_runs_trs_s"].append(time.perf_counter() - start)
-            out["raw_requests_runs_trs"] = raw.requests - asked
-            assert got == runs + task_runs, f"the raw API listed {got} rows"
-            with database(kind, "prefect") as url:
-                store = Store(url)
-                try:
-                    if n == 0:
-                        out["machine"] = describe(store.engine)
-                    first = timed_sync(store, source, requests, reading)
-                    found = stored(store)
-                    if found != (runs, task_runs):
-                        raise RuntimeError(f"the store holds {found} runs and task runs")
-                    second = timed_sync(store, source, requests, reading)
-                finally:
-                    store.close()
-            samples["first_sync_s"].append(first["seconds"])
-            samples["first_sync_requests"].append(first["requests"])
-            samples["first_sync_reading_s"].append(first["reading_s"])
-            samples["second_sync_s"].append(second["seconds"])
-            samples["second_sync_requests"].append(second["requests"])
-            samples["second_sync_reading_s"].append(second["reading_s"])
-            out.setdefault("first_sync_records", first["records"])
-            out.setdefault("first_sync_batches", first["batches"])
-            out.setdefault("second_sync_records", second["records"])
-            print(
-                f"  round {n + 1}/{ROUNDS}: raw runs {samples['raw_runs_s'][-1]:.2f}s, "
-                f"raw runs+task runs {samples['raw_runs_trs_s'][-1]:.2f}s, "
-                f"first sync {first['seconds']:.2f}s ({first['requests']:.0f} requests), "
-                f"no-change sync {second['seconds']:.2f}s ({second['requests']:.0f} requests)",
-                flush=True,
-            )
-    finally:
-        raw.close()
-    med = {k: statistics.median(v) for k, v in samples.items()}
-    return {
-        **out,
-        "samples": samples,
-        "raw_runs_only_runs_per_s": runs / med["raw_runs_s"],
-        "raw_runs_trs_runs_per_s": runs / med["raw_runs_trs_s"],
-        "tempox_first_sync_s": med["first_sync_s"],
-        "tempox_first_sync_runs_per_s": runs / med["first_sync_s"],
-        "tempox_first_sync_requests": med["first_sync_requests"],
-        "tempox_first_sync_reading_prefect_s": med["first_sync_reading_s"],
-        "ratio_vs_raw_runs_trs": (runs / med["first_sync_s"]) / (runs / med["raw_runs_trs_s"]),
-        "ratio_vs_raw_runs_only": (runs / med["first_sync_s"]) / (runs / med["raw_runs_s"]),
-        "no_change_sync_s": med["second_sync_s"],
-        "no_change_sync_requests": med["second_sync_requests"],
-        "no_change_sync_reading_prefect_s": med["second_sync_reading_s"],
-    }
+    return parse_settings({"sources": {"prefect": table}}, file="benchmark").sources["prefect"]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -434,29 +291,28 @@ def main(argv: list[str] | None = None) -> None:
                 "completed_task_runs": tasks_completed,
                 "expected_start_spread_h": SPREAD.total_seconds() / 3600,
             }
-            # The server runs on this machine: its clock is ours.
-            overlap = source_settings(server, [], []).config.overlap  # type: ignore[union-attr]
-            settle = last_change + overlap + timedelta(seconds=2)
-            wait = (settle - datetime.now(UTC)).total_seconds()
-            if wait > 0:
-                print(
-                    f"waiting {wait:.0f}s until the last change is older than the adapter's "
-                    f"overlap ({overlap.total_seconds():.0f}s) …",
-                    flush=True,
+            source = source_settings(server)
+            results["settled_s"] = settle(last_change, overlap_of(source))
+            raw = RawApi(server)
+            try:
+                results["bench"] = bench_rounds(
+                    label="prefect",
+                    source=source,
+                    raw_runs=lambda: len(raw.read_runs()),
+                    raw_runs_and_tasks=raw.read_runs_and_task_runs,
+                    raw_requests=lambda: raw.requests,
+                    runs=runs,
+                    task_runs=task_runs,
+                    kind=args.database,
                 )
-                time.sleep(wait)
-            results["settled_s"] = max(wait, 0.0)
-            print(f"measuring, {ROUNDS} rounds …", flush=True)
-            results["bench"] = bench_prefect(server, runs, task_runs, args.database)
+            finally:
+                raw.close()
         finally:
             print("stopping the Prefect server …", flush=True)
             writer.close()
             server.stop()
 
-    results["machine"] = results["bench"].pop("machine")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2, default=str))
-    print(json.dumps({k: v for k, v in results["bench"].items() if k != "samples"}, indent=2))
+    save(results, args.output)
     print(report(results))
 
 
@@ -470,18 +326,7 @@ def report(r: dict[str, Any]) -> str:
             f"through its API at {c['create_runs_per_s']:,.1f} runs/s "
             f"({c['create_requests_per_s']:,.0f} requests/s). Medians of {ROUNDS} rounds.",
             "",
-            "| measure | Tempox | baseline (same run) | ratio |",
-            "|---|---|---|---|",
-            f"| first sync, runs/s | {b['tempox_first_sync_runs_per_s']:,.0f} "
-            f"({b['tempox_first_sync_s']:.2f}s, {b['tempox_first_sync_requests']:.0f} requests, "
-            f"{b['tempox_first_sync_reading_prefect_s']:.2f}s of it reading Prefect) "
-            f"| {b['raw_runs_trs_runs_per_s']:,.0f} (raw client: runs + task runs, "
-            f"{b['raw_requests_runs_trs']} requests) | {b['ratio_vs_raw_runs_trs']:.2f}x |",
-            f"| first sync, runs/s | {b['tempox_first_sync_runs_per_s']:,.0f} "
-            f"| {b['raw_runs_only_runs_per_s']:,.0f} (raw client: runs only, "
-            f"{b['raw_requests_runs_only']} requests) | {b['ratio_vs_raw_runs_only']:.2f}x |",
-            f"| sync with nothing new | {b['no_change_sync_s']:.2f}s, "
-            f"{b['no_change_sync_requests']:.0f} requests | | |",
+            *table(b, reading="Prefect", raw="raw client", with_tasks="runs + task runs"),
         ]
     )
 

@@ -184,7 +184,7 @@ def test_unknown_kind_names_the_kinds_available() -> None:
     message = error_of('[sources.prod]\nkind = "airflw"\n')
     assert message == (
         "tempox.toml: sources.prod.kind: unknown adapter kind 'airflw' "
-        "(available: airflow, openlineage, prefect, synthetic)"
+        "(available: airflow, dagster, openlineage, prefect, synthetic)"
     )
 
 
