@@ -21,6 +21,7 @@ from catalog.filters import (
     check_aware,
     check_window,
 )
+from catalog.identity import canonical
 from catalog.lineage import MAX_DEPTH, LineageGraph, LineageResult, Node
 from catalog.pagination import Page, PageRequest
 from catalog.store import reads
@@ -122,7 +123,7 @@ class Catalog:
 
     def asset(self, uri: str) -> t.Asset | None:
         with self.store.session() as s:
-            return reads.read_asset_by_uri(s, uri)
+            return reads.read_asset_by_uri(s, canonical(uri))
 
     # -- batched lookups, for DataLoaders ---------------------------------------------------------
 

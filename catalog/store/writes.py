@@ -29,6 +29,7 @@ from catalog import freshness
 from catalog.enums import AssetEventKind, NodeKind
 from catalog.errors import AdapterError
 from catalog.freshness import InvalidPolicy, check_policy
+from catalog.identity import canonical_batch
 from catalog.records import (
     AssetEventRecord,
     AssetRecord,
@@ -77,9 +78,9 @@ class WriteResult:
 
 
 def write_batch(conn: Connection, source_id: int, batch: Batch, now: datetime) -> WriteResult:
-    """Write every record of ``batch`` for the source."""
+    """Write every record of ``batch`` for the source, its assets named canonically."""
     writer = _BatchWriter(conn, source_id, now)
-    lineage_changed = writer.write(batch)
+    lineage_changed = writer.write(canonical_batch(batch))
     return WriteResult(writer.changed, lineage_changed)
 
 

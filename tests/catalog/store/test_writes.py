@@ -18,6 +18,7 @@ from catalog.records import (
     RunRecord,
     TaskRunRecord,
 )
+from catalog.service import Catalog
 from catalog.store import tables as t
 from catalog.store.store import DATA_VERSION, LINEAGE_VERSION, Store
 from tests.catalog.store.estate import ORDERS, T0, estate_batch
@@ -185,6 +186,24 @@ def test_a_policy_that_cannot_be_evaluated_fails_the_batch_naming_the_asset(stor
     with pytest.raises(AdapterError, match=f"asset '{ORDERS}': freshness policy: cron"):
         store.write_batch(source, Batch(cursor={"n": 1}, assets=(bad,)))
     assert rows(store, t.Asset) == []
+
+
+def test_two_spellings_of_one_table_are_one_asset(store: Store) -> None:
+    airflow = store.ensure_source("airflow", "synthetic")
+    spark = store.ensure_source("spark", "synthetic")
+    store.write_batch(
+        airflow, Batch(cursor={}, assets=(AssetRecord("postgresql://DB/shop.public.orders"),))
+    )
+    made = AssetEventRecord("postgres://db:5432/shop.public.orders", AssetEventKind.PRODUCED, T0)
+    store.write_batch(spark, Batch(cursor={}, asset_events=(made,)))
+    (asset,) = rows(store, t.Asset)
+    assert asset.uri == "postgres://db:5432/shop.public.orders"  # type: ignore[attr-defined]
+    (alias,) = rows(store, t.AssetAlias)
+    assert (alias.source_id, alias.alias) == (airflow, "postgresql://DB/shop.public.orders")  # type: ignore[attr-defined]
+    # Asked for by any spelling, it is found.
+    found = Catalog(store).asset("POSTGRESQL://db/shop.public.orders/")
+    assert found is not None
+    assert found.id == asset.id  # type: ignore[attr-defined]
 
 
 def test_asset_event_is_linked_to_its_task_run_attempt(store: Store) -> None:

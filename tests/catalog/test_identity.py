@@ -1,0 +1,100 @@
+"""Canonical asset identity: the spellings OpenLineage's naming treats as equal become one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from catalog.enums import AssetEventKind
+from catalog.identity import canonical, canonical_batch
+from catalog.records import (
+    AssetEventRecord,
+    AssetRecord,
+    Batch,
+    CheckResultRecord,
+    ColumnLineageRecord,
+    EdgeRecord,
+    NodeRef,
+)
+
+T = datetime(2026, 11, 24, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("spelling", "one"),
+    [
+        # scheme aliases, and the default port written out as the naming spec does
+        (
+            "postgresql://db.internal/shop.public.orders",
+            "postgres://db.internal:5432/shop.public.orders",
+        ),
+        (
+            "postgres://db.internal:5432/shop.public.orders",
+            "postgres://db.internal:5432/shop.public.orders",
+        ),
+        (
+            "postgres://db.internal:6543/shop.public.orders",
+            "postgres://db.internal:6543/shop.public.orders",
+        ),
+        ("s3a://lake/raw/orders", "s3://lake/raw/orders"),
+        ("s3n://lake/raw/orders", "s3://lake/raw/orders"),
+        ("gcs://bucket/x", "gs://bucket/x"),
+        ("mariadb://db/shop.orders", "mysql://db:3306/shop.orders"),
+        ("sqlserver://db/shop.dbo.orders", "mssql://db:1433/shop.dbo.orders"),
+        (
+            "redshift://cluster.example.com/dev.public.t",
+            "redshift://cluster.example.com:5439/dev.public.t",
+        ),
+        # host names do not tell case apart; case-folding systems' names neither
+        ("S3://Lake/raw/Orders", "s3://lake/raw/Orders"),
+        (
+            "postgres://DB.internal:5432/Shop.Public.Orders",
+            "postgres://db.internal:5432/shop.public.orders",
+        ),
+        ("snowflake://org-acct/db.schema.orders", "snowflake://org-acct/DB.SCHEMA.ORDERS"),
+        # a trailing slash names the same thing
+        ("s3://lake/raw/orders/", "s3://lake/raw/orders"),
+        ("s3://lake/raw/orders///", "s3://lake/raw/orders"),
+        ("file:///data/orders.csv", "file:///data/orders.csv"),
+        ("s3://lake/", "s3://lake/"),
+        # not URIs: kept as they are
+        ("orders", "orders"),
+        ("warehouse/orders", "warehouse/orders"),
+        # a port that is no number cannot be reasoned about: kept
+        ("postgres://db:abc/x", "postgres://db:abc/x"),
+    ],
+)
+def test_spellings_of_one_dataset_become_one(spelling: str, one: str) -> None:
+    assert canonical(spelling) == one
+    assert canonical(one) == one  # idempotent
+
+
+def test_a_batch_names_every_asset_canonically_and_keeps_the_sources_spelling() -> None:
+    raw, clean = "postgresql://DB/shop.public.raw", "postgresql://DB/shop.public.clean"
+    batch = Batch(
+        cursor={},
+        assets=(AssetRecord(raw), AssetRecord(clean, alias="clean_orders")),
+        asset_events=(AssetEventRecord(clean, AssetEventKind.PRODUCED, T),),
+        check_results=(CheckResultRecord(clean, "not_empty", True, T),),
+        column_lineage=(ColumnLineageRecord(clean, "id", raw, "id"),),
+        edges=(EdgeRecord(NodeRef.asset(raw), NodeRef.of_task("etl", "load")),),
+    )
+    out = canonical_batch(batch)
+    r, c = "postgres://db:5432/shop.public.raw", "postgres://db:5432/shop.public.clean"
+    assert [(a.uri, a.alias) for a in out.assets] == [(r, raw), (c, "clean_orders")]
+    assert [e.asset_uri for e in out.asset_events] == [c]
+    assert [x.asset_uri for x in out.check_results] == [c]
+    assert [(x.output_uri, x.input_uri) for x in out.column_lineage] == [(c, r)]
+    assert [(e.upstream.ref, e.downstream) for e in out.edges] == [
+        (r, NodeRef.of_task("etl", "load"))
+    ]
+
+
+def test_a_canonical_batch_is_left_as_it_is() -> None:
+    batch = Batch(
+        cursor={"n": 1},
+        assets=(AssetRecord("s3://lake/raw/orders"),),
+        edges=(EdgeRecord(NodeRef.pipeline("etl"), NodeRef.asset("s3://lake/raw/orders")),),
+    )
+    assert canonical_batch(batch) == batch
