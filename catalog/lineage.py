@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import networkx as nx
@@ -93,9 +94,18 @@ class LineageGraph:
             )
         return graph
 
-    def walk(self, starts: Iterable[Node], direction: Direction, depth: int) -> LineageResult:
-        """Every node within ``depth`` hops of ``starts``, and the edges between them."""
+    def walk(
+        self,
+        starts: Iterable[Node],
+        direction: Direction,
+        depth: int,
+        as_of: datetime | None = None,
+    ) -> LineageResult:
+        """Every node within ``depth`` hops of ``starts``, and the edges between them; with
+        ``as_of``, only edges first seen by then: the graph as it stood at that time."""
         graph = self.graph()
+        if as_of is not None:
+            graph = self._as_of(graph, as_of)
         found: dict[Node, int] = {}
         for start in starts:
             found.setdefault(start, 0)
@@ -119,6 +129,15 @@ class LineageGraph:
         nodes = [LineageNode(_KINDS[k], i, d) for (k, i), d in found.items()]
         nodes.sort(key=lambda n: (n.depth, n.kind, n.id))
         return LineageResult(nodes, edges)
+
+    @staticmethod
+    def _as_of(graph: nx.DiGraph[Node], as_of: datetime) -> nx.DiGraph[Node]:
+        def existed(u: Node, v: Node) -> bool:
+            first: datetime = graph[u][v]["first_seen"]
+            return first <= as_of
+
+        view: nx.DiGraph[Node] = nx.subgraph_view(graph, filter_edge=existed)
+        return view
 
     def successors(self, nodes: Iterable[Node]) -> set[Node]:
         graph = self.graph()

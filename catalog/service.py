@@ -218,9 +218,14 @@ class Catalog:
 
     # -- lineage ------------------------------------------------------------------------------
 
-    def lineage(self, node: Node, direction: Direction, depth: int) -> LineageResult:
+    def lineage(
+        self, node: Node, direction: Direction, depth: int, as_of: datetime | None = None
+    ) -> LineageResult:
+        """The lineage around ``node``; with ``as_of``, as it stood then (edges first seen
+        after it left out)."""
         _check_depth(depth)
-        return self.lineage_graph.walk([node], direction, depth)
+        check_aware("asOf", as_of)
+        return self.lineage_graph.walk([node], direction, depth, as_of)
 
     def impact(self, run_id: int, depth: int = 10) -> Impact | None:
         """Everything downstream of what a run produced or was meant to produce.

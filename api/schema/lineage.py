@@ -14,9 +14,9 @@ from catalog import lineage, service
 LineageEntity = Annotated[Asset | Pipeline | Task, strawberry.union("LineageEntity")]
 
 
-async def _source_names(info: Info, source_ids: list[int]) -> list[str]:
+async def _source_names(info: Info, source_ids: list[int], *, kinds: bool = False) -> list[str]:
     rows = await info.context.loaders.source.load_many(source_ids)
-    return sorted({row.name for row in rows if row is not None})
+    return sorted({(row.kind if kinds else row.name) for row in rows if row is not None})
 
 
 @strawberry.type(description="An asset, pipeline or task reached by a lineage walk.")
@@ -42,14 +42,23 @@ class LineageNode:
 
     @strawberry.field(description="Names of the sources that know this node.")
     async def sources(self, info: Info) -> list[str]:
+        return await _source_names(info, await self._source_ids(info))
+
+    @strawberry.field(
+        description="The tools those sources are (airflow, prefect, dagster, openlineage …)."
+    )
+    async def tools(self, info: Info) -> list[str]:
+        return await _source_names(info, await self._source_ids(info), kinds=True)
+
+    async def _source_ids(self, info: Info) -> list[int]:
         loaders = info.context.loaders
         if self.kind is NodeKind.ASSET:
             aliases = await loaders.aliases_of_asset.load(self.pk)
-            return await _source_names(info, [a.source_id for a in aliases])
+            return [a.source_id for a in aliases]
         pipeline_id = self.pk
         if self.kind is NodeKind.TASK:
             pipeline_id = (await load_task(info, self.pk)).pipeline_pk
-        return await _source_names(info, [(await load_pipeline(info, pipeline_id)).source_pk])
+        return [(await load_pipeline(info, pipeline_id)).source_pk]
 
 
 @strawberry.type

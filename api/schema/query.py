@@ -156,11 +156,17 @@ class Query:
         node: LineageNodeInput,
         direction: Direction = Direction.DOWNSTREAM,
         depth: int = 5,
+        as_of: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="The graph as it stood then: edges first seen later are left out."
+            ),
+        ] = None,
     ) -> LineageResult:
         start = await node.to_node(info)
         if start is None:
             return NotFound(message=f"no {node.describe()} in the catalog")
-        result = await run_sync(info.context.catalog.lineage, start, direction, depth)
+        result = await run_sync(info.context.catalog.lineage, start, direction, depth, as_of)
         return LineageGraph.from_result(result)
 
     @strawberry.field(description="What a run produced or should have, and everything downstream.")

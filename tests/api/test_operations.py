@@ -334,11 +334,18 @@ def test_lineage_downstream_crosses_tools_within_the_depth_bound(client: GraphQL
     assert depths == {RAW: 0, "clean_orders": 1, CLEAN: 2, "daily_revenue": 2, REVENUE: 3}
     raw = next(n for n in graph["nodes"] if n["depth"] == 0)
     assert raw["sources"] == ["airflow-prod", "dagster-prod"]
+    assert raw["tools"] == ["airflow", "dagster"]
     ids = {n["id"] for n in graph["nodes"]}
     edges = {(e["upstream"]["id"], e["downstream"]["id"]) for e in graph["edges"]}
     assert edges
     assert all(u in ids and d in ids for u, d in edges)
     assert all(e["origins"] == ["DECLARED"] for e in graph["edges"])
+
+    # The estate's edges were first seen when it was written: before that, RAW stood alone.
+    before = {"node": {"asset": RAW}, "asOf": "2000-01-01T00:00:00Z"}
+    then = client.operation("Lineage", before)["lineage"]
+    assert [_entity(n) for n in then["nodes"]] == [RAW]
+    assert then["edges"] == []
 
     further = client.operation("Lineage", {"node": {"asset": RAW}})["lineage"]  # depth 5
     assert {_entity(n): n["depth"] for n in further["nodes"]}[DASHBOARD] == 5

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from catalog.enums import NodeKind
+from catalog.errors import InvalidArgument
 from catalog.filters import Direction
 from catalog.lineage import LineageGraph
 from catalog.records import Batch, EdgeRecord, NodeRef
+from catalog.service import Catalog
 from catalog.store.store import Store
 
 
@@ -89,3 +93,28 @@ def test_edges_reported_by_two_sources_are_one_edge_with_both(store: Store) -> N
     assert graph.number_of_edges() == 3
     for _, _, data in graph.edges(data=True):
         assert len(data["sources"]) == 2
+
+
+def test_as_of_leaves_out_edges_first_seen_later(store: Store) -> None:
+    sid = store.ensure_source("s", "synthetic")
+    t1 = datetime(2026, 11, 1, tzinfo=UTC)
+    t2 = datetime(2026, 11, 10, tzinfo=UTC)
+    early = EdgeRecord(NodeRef.asset("x://raw"), NodeRef.asset("x://clean"), seen_at=t1)
+    late = EdgeRecord(NodeRef.asset("x://clean"), NodeRef.asset("x://report"), seen_at=t2)
+    store.write_batch(sid, Batch(cursor={}, edges=(early, late)))
+    # Seen again later: an edge keeps the first time it was seen.
+    again = EdgeRecord(early.upstream, early.downstream, seen_at=t2 + timedelta(days=1))
+    store.write_batch(sid, Batch(cursor={}, edges=(again,)))
+    catalog = Catalog(store)
+    start = (NodeKind.ASSET.value, asset_id(store, "x://raw"))
+
+    def reached(as_of: datetime | None) -> set[int]:
+        return {n.id for n in catalog.lineage(start, Direction.DOWNSTREAM, 5, as_of).nodes}
+
+    raw, clean, report = (asset_id(store, f"x://{n}") for n in ("raw", "clean", "report"))
+    assert reached(None) == {raw, clean, report}
+    assert reached(t2) == {raw, clean, report}
+    assert reached(t2 - timedelta(seconds=1)) == {raw, clean}
+    assert reached(t1 - timedelta(seconds=1)) == {raw}
+    with pytest.raises(InvalidArgument, match="asOf"):
+        catalog.lineage(start, Direction.DOWNSTREAM, 5, datetime(2026, 11, 1))
