@@ -72,6 +72,7 @@ class NodeKind(StrEnum):
 class EdgeOrigin(StrEnum):
     DECLARED = "declared"  # the tool's definitions say so (outlets, deps, task_inputs)
     OBSERVED = "observed"  # a run was seen to read or write it
+    LINKED = "linked"  # two assets a person linked as the same: lineage crosses both ways
 
 
 class SyncOutcome(StrEnum):

@@ -15,7 +15,7 @@ from typing import Any
 
 import networkx as nx
 
-from catalog.enums import NodeKind
+from catalog.enums import EdgeOrigin, NodeKind
 from catalog.filters import Direction
 from catalog.store import reads
 from catalog.store.store import LINEAGE_VERSION, Store
@@ -24,6 +24,7 @@ Node = tuple[str, int]  # (NodeKind value, catalog id)
 
 MAX_DEPTH = 50
 _KINDS = {k.value: k for k in NodeKind}
+ASSET = NodeKind.ASSET.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,22 @@ class LineageGraph:
                     data["origins"].add(origin)
                     data["first_seen"] = min(data["first_seen"], first)
                     data["last_seen"] = max(data["last_seen"], last)
+            # Two assets linked by hand are one thing seen twice: lineage crosses both ways.
+            for link in reads.read_links(session):
+                a, b = (ASSET, link.asset_id), (ASSET, link.other_id)
+                for u, v in ((a, b), (b, a)):
+                    data = graph.get_edge_data(u, v)
+                    if data is not None:
+                        data["origins"].add(EdgeOrigin.LINKED.value)
+                        continue
+                    graph.add_edge(
+                        u,
+                        v,
+                        sources=set(),
+                        origins={EdgeOrigin.LINKED.value},
+                        first_seen=link.linked_at,
+                        last_seen=link.linked_at,
+                    )
         # Answers are built once per graph, not once per query: walks only collect them.
         for u, v, data in graph.edges(data=True):
             data["edge"] = LineageEdge(

@@ -23,7 +23,8 @@ from catalog.filters import (
 )
 from catalog.identity import canonical
 from catalog.lineage import MAX_DEPTH, LineageGraph, LineageResult, Node
-from catalog.pagination import Page, PageRequest
+from catalog.matches import Match, likely_matches
+from catalog.pagination import MAX_PAGE, Page, PageRequest
 from catalog.store import reads
 from catalog.store import tables as t
 from catalog.store.store import DATA_VERSION, Store, utcnow
@@ -124,6 +125,39 @@ class Catalog:
     def asset(self, uri: str) -> t.Asset | None:
         with self.store.session() as s:
             return reads.read_asset_by_uri(s, canonical(uri))
+
+    # -- asset links --------------------------------------------------------------------------
+
+    def link_assets(self, uri: str, other: str, by: str, note: str | None = None) -> t.AssetLink:
+        """Say two assets are one dataset: lineage then crosses between them."""
+        a, b = self._asset_for_link("uri", uri), self._asset_for_link("other", other)
+        if a == b:
+            raise InvalidArgument("other", f"{other!r} is the same asset as {uri!r}")
+        if not by.strip():
+            raise InvalidArgument("by", "must name who links them")
+        return self.store.link_assets(a, b, by=by.strip(), note=note, now=self.clock())
+
+    def unlink_assets(self, uri: str, other: str) -> bool:
+        a, b = self._asset_for_link("uri", uri), self._asset_for_link("other", other)
+        return self.store.unlink_assets(a, b)
+
+    def links_of_assets(self, asset_ids: Sequence[int]) -> list[list[t.AssetLink]]:
+        with self.store.session() as s:
+            return reads.read_links_of_assets(s, asset_ids)
+
+    def likely_matches(self, first: int) -> list[Match]:
+        """Assets that share a table name under two identities and are not linked yet."""
+        if not 0 <= first <= MAX_PAGE:
+            raise InvalidArgument("first", f"must be between 0 and {MAX_PAGE}, got {first}")
+        with self.store.session() as s:
+            linked = {(k.asset_id, k.other_id) for k in reads.read_links(s)}
+            return likely_matches(reads.read_asset_uris(s), linked)[:first]
+
+    def _asset_for_link(self, argument: str, uri: str) -> int:
+        found = self.asset(uri)
+        if found is None or found.id is None:
+            raise InvalidArgument(argument, f"no asset {uri!r} in the catalog")
+        return found.id
 
     # -- batched lookups, for DataLoaders ---------------------------------------------------------
 

@@ -13,6 +13,7 @@ from strawberry.extensions import (
 )
 
 from api.schema.errors import TempoxSchema
+from api.schema.mutation import Mutation
 from api.schema.query import Query
 
 MAX_DEPTH = 12
@@ -29,6 +30,7 @@ LIMIT_RULES: list[type[ASTValidationRule]] = [
 
 schema = TempoxSchema(
     query=Query,
+    mutation=Mutation,
     extensions=[
         # Factories, not instances: Strawberry builds extensions per request.
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),

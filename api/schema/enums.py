@@ -15,7 +15,10 @@ strawberry.enum(RunStatus, description="Normalised status of a run or task run, 
 strawberry.enum(TriggerKind, description="What started a run.")
 strawberry.enum(AssetEventKind)
 strawberry.enum(NodeKind, description="The kinds of node in the lineage graph.")
-strawberry.enum(EdgeOrigin, description="Whether a tool declared an edge or a run showed it.")
+strawberry.enum(
+    EdgeOrigin,
+    description="Whether a tool declared an edge, a run showed it, or a person linked two assets.",
+)
 strawberry.enum(SyncOutcome)
 strawberry.enum(Direction, name="LineageDirection")
 

@@ -13,6 +13,7 @@ from api.schema.context import Info, run_sync
 from api.schema.enums import Direction
 from api.schema.inputs import AssetFilter, LineageNodeInput, PipelineFilter, RunFilter, parse_id
 from api.schema.lineage import Impact, LineageGraph
+from api.schema.links import LikelyMatch
 from api.schema.types import After, Asset, AssetEvent, First, NotFound, Pipeline, Run, Source
 from catalog.errors import InvalidArgument
 from catalog.pagination import DEFAULT_PAGE, Page, PageRequest
@@ -168,6 +169,14 @@ class Query:
             return NotFound(message=f"no {node.describe()} in the catalog")
         result = await run_sync(info.context.catalog.lineage, start, direction, depth, as_of)
         return LineageGraph.from_result(result)
+
+    @strawberry.field(
+        description="Assets that share a table name under two identities and are not linked: "
+        "for a person to confirm with `linkAssets`."
+    )
+    async def likely_matches(self, info: Info, first: First = DEFAULT_PAGE) -> list[LikelyMatch]:
+        found = await run_sync(info.context.catalog.likely_matches, first)
+        return [LikelyMatch.from_match(m) for m in found]
 
     @strawberry.field(description="What a run produced or should have, and everything downstream.")
     async def impact(self, info: Info, run: strawberry.ID, depth: int = 10) -> ImpactResult:

@@ -374,6 +374,30 @@ class AssetAlias:
         return await load_source(info, self.source_pk)
 
 
+@strawberry.type(description="Another asset this one was linked to as the same dataset.")
+class AssetLink:
+    other_pk: strawberry.Private[int]
+    reason: str = strawberry.field(description="`manual`: linked by hand.")
+    linked_by: str
+    linked_at: datetime
+    note: str | None
+
+    @classmethod
+    def from_row(cls, row: t.AssetLink, seen_from: int) -> AssetLink:
+        other = row.other_id if row.asset_id == seen_from else row.asset_id
+        return cls(
+            other_pk=other,
+            reason=row.reason,
+            linked_by=row.linked_by,
+            linked_at=row.linked_at,
+            note=row.note,
+        )
+
+    @strawberry.field
+    async def other(self, info: Info) -> Asset:
+        return await load_asset(info, self.other_pk)
+
+
 @strawberry.type(description="A dataset, table or file, the same one whichever tool touches it.")
 class Asset:
     pk: strawberry.Private[int]
@@ -430,6 +454,11 @@ class Asset:
     async def aliases(self, info: Info) -> list[AssetAlias]:
         rows = await info.context.loaders.aliases_of_asset.load(self.pk)
         return [AssetAlias(source_pk=r.source_id, alias=r.alias) for r in rows]
+
+    @strawberry.field(description="Assets linked by hand as the same dataset: who, when, why.")
+    async def links(self, info: Info) -> list[AssetLink]:
+        rows = await info.context.loaders.links_of_asset.load(self.pk)
+        return [AssetLink.from_row(r, self.pk) for r in rows]
 
     @strawberry.field(description="Produced, consumed and observed events, newest first.")
     async def events(

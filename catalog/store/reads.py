@@ -27,6 +27,7 @@ EVENT = t.table(t.AssetEvent).c
 SOURCE = t.table(t.Source).c
 TASK = t.table(t.Task).c
 EDGE = t.table(t.LineageEdge).c
+LINK = t.table(t.AssetLink).c
 SYNC = t.table(t.SyncState).c
 
 
@@ -373,6 +374,29 @@ def read_edges(session: Session) -> Iterable[tuple[Any, ...]]:
         e.from_kind, e.from_id, e.to_kind, e.to_id, e.source_id, e.origin, e.first_seen, e.last_seen
     )
     return session.execute(query.execution_options(yield_per=10_000))
+
+
+def read_links(session: Session) -> Iterable[t.AssetLink]:
+    return session.scalars(select(t.AssetLink))
+
+
+def read_links_of_assets(session: Session, asset_ids: Sequence[int]) -> list[list[t.AssetLink]]:
+    """The links of each asset, oldest first, in one statement."""
+    link = LINK
+    ids = list(asset_ids)
+    query = select(t.AssetLink).where(or_(link.asset_id.in_(ids), link.other_id.in_(ids)))
+    found: dict[int, list[t.AssetLink]] = {i: [] for i in ids}
+    for row in session.scalars(query.order_by(link.linked_at, link.id)):
+        for end in {row.asset_id, row.other_id}:
+            if end in found:
+                found[end].append(row)
+    return [found[i] for i in ids]
+
+
+def read_asset_uris(session: Session) -> Iterable[tuple[int, str]]:
+    query = select(ASSET.id, ASSET.uri).order_by(ASSET.id)
+    # Plain (id, uri) tuples, not Rows: callers keep them beyond the session.
+    return [(i, u) for i, u in session.execute(query.execution_options(yield_per=10_000))]
 
 
 def read_task_ids_of_pipeline(session: Session, pipeline_id: int) -> list[int]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, delete, select, update
 from sqlalchemy.orm import Session
 
 from catalog.enums import SyncOutcome
@@ -26,6 +26,7 @@ DATA_VERSION = "data_version"
 _source = t.Source.__table__  # type: ignore[attr-defined]
 _sync = t.SyncState.__table__  # type: ignore[attr-defined]
 _meta = t.Meta.__table__  # type: ignore[attr-defined]
+_link = t.AssetLink.__table__  # type: ignore[attr-defined]
 
 
 def utcnow() -> datetime:
@@ -273,6 +274,46 @@ class Store:
                 bump(conn, DATA_VERSION)
             if written.lineage_changed:
                 bump(conn, LINEAGE_VERSION)
+
+    # -- asset links ----------------------------------------------------------------------------
+
+    def link_assets(
+        self, a: int, b: int, *, by: str, note: str | None, now: datetime | None = None
+    ) -> t.AssetLink:
+        """Link two assets as the same (again: who, when and the note are replaced)."""
+        low, high = sorted((a, b))
+        row = {
+            "asset_id": low,
+            "other_id": high,
+            "reason": "manual",
+            "linked_by": by,
+            "linked_at": now or utcnow(),
+            "note": note,
+        }
+        with self.transaction() as conn:
+            upsert(conn, _link, [row], ["asset_id", "other_id"], ["linked_by", "linked_at", "note"])
+            bump(conn, DATA_VERSION)
+            bump(conn, LINEAGE_VERSION)
+        with self.session() as s:
+            found = s.scalars(
+                select(t.AssetLink).where(
+                    t.AssetLink.asset_id == low,  # type: ignore[arg-type]
+                    t.AssetLink.other_id == high,  # type: ignore[arg-type]
+                )
+            ).one()
+            return found
+
+    def unlink_assets(self, a: int, b: int) -> bool:
+        """Remove the link between two assets; False when there was none."""
+        low, high = sorted((a, b))
+        with self.transaction() as conn:
+            gone = conn.execute(
+                delete(_link).where(_link.c.asset_id == low, _link.c.other_id == high)
+            ).rowcount
+            if gone:
+                bump(conn, DATA_VERSION)
+                bump(conn, LINEAGE_VERSION)
+        return bool(gone)
 
     # -- versions -------------------------------------------------------------------------------
 

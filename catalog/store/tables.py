@@ -154,6 +154,22 @@ class AssetAlias(SQLModel, table=True):
     alias: str
 
 
+class AssetLink(SQLModel, table=True):
+    """Two assets a person said are the same, though their identities differ (a table that two
+    tools name in two ways no rule covers). Stored once per pair, the lower id first."""
+
+    __tablename__ = "asset_link"
+    __table_args__ = (UniqueConstraint("asset_id", "other_id", name="uq_asset_link"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    asset_id: int = Field(foreign_key="asset.id", index=True)
+    other_id: int = Field(foreign_key="asset.id", index=True)
+    reason: str = Field(max_length=20)  # "manual": linked by hand
+    linked_by: str
+    linked_at: datetime = _ts(nullable=False)
+    note: str | None = None
+
+
 class AssetEvent(SQLModel, table=True):
     __tablename__ = "asset_event"
     __table_args__ = (

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from catalog.records import Batch, EdgeRecord, NodeRef
+from catalog.service import Catalog
 from tests.api.conftest import OPERATIONS, GraphQLClient
-from tests.api.estate import CLEAN, DASHBOARD, RAW, REVENUE, airflow_batch, dagster_batch
+from tests.api.estate import CLEAN, DASHBOARD, NOW, RAW, REVENUE, airflow_batch, dagster_batch
 
 EXERCISED = {
     "Sources", "Pipelines", "Runs", "Run", "FailedRuns", "Assets", "Asset", "StaleAssets",
-    "Lineage", "Impact", "ProducedBetween", "ColumnLineage",
+    "Lineage", "Impact", "ProducedBetween", "ColumnLineage", "LinkAssets", "UnlinkAssets",
+    "LikelyMatches",
 }  # fmt: skip
 
 
@@ -468,3 +471,51 @@ def test_checks_of_an_asset_page_through_equal_timestamps(client: GraphQLClient)
     assert rest["pageInfo"]["hasNextPage"] is False
     names = [c["name"] for c in first["nodes"] + rest["nodes"]]
     assert sorted(names) == ["no_null_ids", "row_count_positive"]
+
+
+# -- linking assets by hand -----------------------------------------------------------------------
+
+WAREHOUSE_ORDERS = "postgres://db:5432/shop.public.orders"
+
+
+def test_likely_matches_are_linked_by_hand_and_lineage_crosses(
+    client: GraphQLClient, catalog: Catalog
+) -> None:
+    # A warehouse table named like the lake's orders, read by a report, from a third tool.
+    spark = catalog.store.ensure_source("spark", "openlineage")
+    reads = EdgeRecord(NodeRef.asset(WAREHOUSE_ORDERS), NodeRef.asset("s3://reports/orders"))
+    catalog.store.write_batch(spark, Batch(cursor={}, edges=(reads,)))
+    found = client.operation("LikelyMatches")["likelyMatches"]
+    pairs = {(m["name"], m["asset"]["uri"], m["other"]["uri"]) for m in found}
+    assert ("orders", RAW, WAREHOUSE_ORDERS) in pairs
+    assert ("orders", RAW, CLEAN) not in pairs  # one bucket: two datasets, not a match
+
+    variables = {"uri": RAW, "other": WAREHOUSE_ORDERS, "by": "ann", "note": "loaded nightly"}
+    link = client.operation("LinkAssets", variables)["linkAssets"]
+    assert (link["reason"], link["linkedBy"], link["note"]) == ("manual", "ann", "loaded nightly")
+    assert link["other"]["uri"] == WAREHOUSE_ORDERS
+    assert link["linkedAt"] == NOW.isoformat()
+    found = client.operation("LikelyMatches")["likelyMatches"]
+    assert ("orders", RAW, WAREHOUSE_ORDERS) not in {
+        (m["name"], m["asset"]["uri"], m["other"]["uri"]) for m in found
+    }
+    graph = client.operation("Lineage", {"node": {"asset": RAW}, "depth": 2})["lineage"]
+    assert "s3://reports/orders" in {_entity(n) for n in graph["nodes"]}
+    assert any(e["origins"] == ["LINKED"] for e in graph["edges"])
+
+    undone = client.operation("UnlinkAssets", {"uri": WAREHOUSE_ORDERS, "other": RAW})
+    assert undone == {"unlinkAssets": True}
+    graph = client.operation("Lineage", {"node": {"asset": RAW}, "depth": 2})["lineage"]
+    assert "s3://reports/orders" not in {_entity(n) for n in graph["nodes"]}
+
+
+def test_a_link_that_cannot_be_made_is_an_error_naming_the_argument(
+    client: GraphQLClient,
+) -> None:
+    body = client.post(
+        (OPERATIONS / "LinkAssets.graphql").read_text(),
+        {"uri": RAW, "other": "s3://nowhere/x", "by": "ann"},
+    )
+    [error] = body["errors"]
+    assert error["message"] == "argument 'other': no asset 's3://nowhere/x' in the catalog"
+    assert error["extensions"]["argument"] == "other"

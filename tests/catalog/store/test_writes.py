@@ -39,6 +39,7 @@ def test_same_batch_twice_changes_nothing(store: Store) -> None:
     assert counts(store) == {
         "asset": 2,
         "asset_alias": 1,
+        "asset_link": 0,
         "asset_event": 2,
         "check_result": 1,
         "column_lineage": 0,

@@ -1,0 +1,114 @@
+"""Assets linked by hand: one dataset under two identities, crossed by lineage, undone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from catalog.enums import NodeKind
+from catalog.errors import InvalidArgument
+from catalog.filters import Direction
+from catalog.records import Batch, EdgeRecord, NodeRef
+from catalog.service import Catalog
+from catalog.store import tables as t
+from catalog.store.store import DATA_VERSION, LINEAGE_VERSION, Store
+
+NOW = datetime(2026, 11, 24, 15, tzinfo=UTC)
+# Airflow writes the table under its own asset URI style; dbt reads it by OpenLineage's.
+AIRFLOW_STYLE = "postgres://db:5432/shop/public/orders"
+OPENLINEAGE_STYLE = "postgres://db:5432/shop.public.orders"
+REPORT = "s3://reports/orders_daily"
+
+
+@pytest.fixture
+def catalog(store: Store) -> Catalog:
+    airflow = store.ensure_source("airflow", "airflow")
+    dbt = store.ensure_source("dbt", "openlineage")
+    writes = EdgeRecord(NodeRef.of_task("load_orders", "load"), NodeRef.asset(AIRFLOW_STYLE))
+    reads = EdgeRecord(NodeRef.asset(OPENLINEAGE_STYLE), NodeRef.asset(REPORT))
+    store.write_batch(airflow, Batch(cursor={}, edges=(writes,)))
+    store.write_batch(dbt, Batch(cursor={}, edges=(reads,)))
+    return Catalog(store, clock=lambda: NOW)
+
+
+def asset_id(catalog: Catalog, uri: str) -> int:
+    found = catalog.asset(uri)
+    assert found is not None
+    assert found.id is not None
+    return found.id
+
+
+def downstream(catalog: Catalog, uri: str, as_of: datetime | None = None) -> set[str]:
+    start = (NodeKind.ASSET.value, asset_id(catalog, uri))
+    result = catalog.lineage(start, Direction.DOWNSTREAM, 5, as_of)
+    ids = [n.id for n in result.nodes if n.kind is NodeKind.ASSET]
+    return {a.uri for a in catalog.by_ids(t.Asset, ids) if a is not None}
+
+
+def test_a_link_lets_lineage_cross_between_the_two_identities(catalog: Catalog) -> None:
+    assert downstream(catalog, AIRFLOW_STYLE) == {AIRFLOW_STYLE}
+    before = catalog.store.version(LINEAGE_VERSION), catalog.store.version(DATA_VERSION)
+    link = catalog.link_assets(AIRFLOW_STYLE, OPENLINEAGE_STYLE, "ann@example.com", "same table")
+    assert (link.reason, link.linked_by, link.linked_at, link.note) == (
+        "manual",
+        "ann@example.com",
+        NOW,
+        "same table",
+    )
+    after = catalog.store.version(LINEAGE_VERSION), catalog.store.version(DATA_VERSION)
+    assert after == (before[0] + 1, before[1] + 1)  # caches of graph and answers move on
+    assert downstream(catalog, AIRFLOW_STYLE) == {AIRFLOW_STYLE, OPENLINEAGE_STYLE, REPORT}
+    # Both ways: upstream of the report reaches the task that wrote the Airflow-style asset.
+    start = (NodeKind.ASSET.value, asset_id(catalog, REPORT))
+    up = catalog.lineage(start, Direction.UPSTREAM, 5)
+    assert {n.kind for n in up.nodes} == {NodeKind.ASSET, NodeKind.TASK}
+    assert any(e.origins == ("linked",) for e in up.edges)
+    # The graph as it stood before the link was made does not cross.
+    assert downstream(catalog, AIRFLOW_STYLE, NOW - timedelta(seconds=1)) == {AIRFLOW_STYLE}
+
+
+def test_both_ends_see_the_link_and_linking_again_replaces_who_and_why(catalog: Catalog) -> None:
+    catalog.link_assets(AIRFLOW_STYLE, OPENLINEAGE_STYLE, "ann", None)
+    catalog.link_assets(OPENLINEAGE_STYLE, AIRFLOW_STYLE, " bob ", "checked the DDL")
+    a, b = asset_id(catalog, AIRFLOW_STYLE), asset_id(catalog, OPENLINEAGE_STYLE)
+    links_a, links_b = catalog.links_of_assets([a, b])
+    assert len(links_a) == len(links_b) == 1
+    assert links_a[0].id == links_b[0].id
+    assert (links_a[0].linked_by, links_a[0].note) == ("bob", "checked the DDL")
+    assert catalog.links_of_assets([asset_id(catalog, REPORT)]) == [[]]
+
+
+def test_unlinking_undoes_it(catalog: Catalog) -> None:
+    catalog.link_assets(AIRFLOW_STYLE, OPENLINEAGE_STYLE, "ann")
+    assert catalog.unlink_assets(OPENLINEAGE_STYLE, AIRFLOW_STYLE) is True
+    assert catalog.unlink_assets(OPENLINEAGE_STYLE, AIRFLOW_STYLE) is False
+    assert downstream(catalog, AIRFLOW_STYLE) == {AIRFLOW_STYLE}
+
+
+@pytest.mark.parametrize(
+    ("uri", "other", "by", "argument", "problem"),
+    [
+        (AIRFLOW_STYLE, "s3://nowhere/x", "ann", "other", "no asset 's3://nowhere/x'"),
+        ("s3://nowhere/x", AIRFLOW_STYLE, "ann", "uri", "no asset 's3://nowhere/x'"),
+        # One asset under two spellings is already one: nothing to link.
+        (OPENLINEAGE_STYLE, "POSTGRESQL://DB/shop.public.orders", "ann", "other", "same asset"),
+        (AIRFLOW_STYLE, OPENLINEAGE_STYLE, "  ", "by", "who links them"),
+    ],
+)
+def test_a_link_that_cannot_be_made_names_the_argument(
+    catalog: Catalog, uri: str, other: str, by: str, argument: str, problem: str
+) -> None:
+    with pytest.raises(InvalidArgument, match=problem) as caught:
+        catalog.link_assets(uri, other, by)
+    assert caught.value.argument == argument
+
+
+def test_likely_matches_leave_out_linked_pairs(catalog: Catalog) -> None:
+    found = catalog.likely_matches(50)
+    pairs = {(m.asset_id, m.other_id, m.name) for m in found}
+    a, b = sorted((asset_id(catalog, AIRFLOW_STYLE), asset_id(catalog, OPENLINEAGE_STYLE)))
+    # Same host and scheme: one namespace, so not a likely match by name alone.
+    assert (a, b, "orders") not in pairs
+    with pytest.raises(InvalidArgument, match="first"):
+        catalog.likely_matches(10_000)
