@@ -108,7 +108,11 @@ def create_app(
         if settings is None:
             owned = Store(database_url())
         else:
-            owned = open_store(settings.database.url, auto_upgrade=settings.database.auto_upgrade)
+            owned = open_store(
+                settings.database.url,
+                auto_upgrade=settings.database.auto_upgrade,
+                identity=settings.identity.compile(),
+            )
             # The scheduler returns at once when background sync is off (`serve --no-sync`).
             tasks.append(SyncScheduler(owned, settings).run)
         catalog = Catalog(owned)

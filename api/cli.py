@@ -262,7 +262,11 @@ def export_schema(output: Path, check: bool) -> None:
 
 
 def _open_store(settings: Settings) -> Store:
-    return open_store(settings.database.url, auto_upgrade=settings.database.auto_upgrade)
+    return open_store(
+        settings.database.url,
+        auto_upgrade=settings.database.auto_upgrade,
+        identity=settings.identity.compile(),
+    )
 
 
 def _safe_url(url: str) -> str:

@@ -40,11 +40,19 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from catalog import adapter as adapters
 from catalog.adapter import Adapter, AdapterConfig
 from catalog.errors import ConfigError
+from catalog.identity import IdentityRules, Rule, canonical
 from catalog.store.engine import default_database_url
 
 __all__ = [
@@ -142,6 +150,60 @@ class SyncSettings(_Section):
     lease_ttl: Duration = timedelta(minutes=10)
 
 
+class IdentityRuleSettings(_Section):
+    """``[[identity.rules]]``: ``prefix`` → ``replace``, or ``pattern`` → ``uri`` (a template
+    naming the pattern's groups: ``"postgres://db:5432/{db}.{schema}.{table}"``)."""
+
+    name: str | None = None
+    prefix: str | None = Field(default=None, min_length=1)
+    replace: str | None = None
+    pattern: str | None = Field(default=None, min_length=1)
+    uri: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> IdentityRuleSettings:
+        prefix = self.prefix is not None or self.replace is not None
+        pattern = self.pattern is not None or self.uri is not None
+        if prefix == pattern:
+            raise ValueError("give prefix and replace, or pattern and uri")
+        if prefix and (self.prefix is None or self.replace is None):
+            raise ValueError("prefix and replace go together")
+        if pattern and (self.pattern is None or self.uri is None):
+            raise ValueError("pattern and uri go together")
+        if self.pattern is not None and self.uri is not None:
+            try:
+                compiled = re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"pattern {self.pattern!r} is not a regular expression: {exc}"
+                ) from None
+            # "{name}" for a named group, "{0}", "{1}" … for the groups in order.
+            groups = [str(i) for i in range(compiled.groups)] + list(compiled.groupindex)
+            for wanted in re.findall(r"{([^{}]*)}", self.uri):
+                if wanted not in groups and wanted != "":
+                    raise ValueError(f"uri names group {{{wanted}}}, which pattern does not have")
+        return self
+
+    def compile(self, position: int) -> Rule:
+        name = self.name or f"#{position}"
+        if self.pattern is not None:
+            return Rule(name, pattern=re.compile(self.pattern), uri=self.uri)
+        return Rule(name, prefix=self.prefix, replace=self.replace)
+
+
+class IdentitySettings(_Section):
+    """``[identity]``: how asset references of every source become one identity."""
+
+    rules: tuple[IdentityRuleSettings, ...] = ()
+    aliases: dict[str, str] = Field(default_factory=dict)  # a spelling → the identity it is
+
+    def compile(self) -> IdentityRules:
+        return IdentityRules(
+            rules=tuple(r.compile(i) for i, r in enumerate(self.rules, start=1)),
+            aliases={canonical(k): canonical(v) for k, v in self.aliases.items()},
+        )
+
+
 class _SourceCommon(_Section):
     """The keys every ``[sources.<name>]`` table may have; the rest belong to the adapter."""
 
@@ -191,6 +253,7 @@ class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
+    identity: IdentitySettings = field(default_factory=IdentitySettings)
     sources: Mapping[str, SourceSettings] = field(default_factory=dict)
     path: Path | None = None
 
@@ -272,7 +335,12 @@ def parse_settings(
 ) -> Settings:
     """Validate parsed TOML (or an equivalent dict); ``file`` is how errors name its origin."""
     errors: list[str] = []
-    sections = {"database": DatabaseSettings, "server": ServerSettings, "sync": SyncSettings}
+    sections = {
+        "database": DatabaseSettings,
+        "server": ServerSettings,
+        "sync": SyncSettings,
+        "identity": IdentitySettings,
+    }
     for key in data:
         if key not in (*sections, "sources"):
             errors.append(
@@ -282,10 +350,18 @@ def parse_settings(
     database = _validate(DatabaseSettings, data.get("database", {}), ("database",), file, errors)
     server = _validate(ServerSettings, data.get("server", {}), ("server",), file, errors)
     sync = _validate(SyncSettings, data.get("sync", {}), ("sync",), file, errors)
+    identity = _validate(IdentitySettings, data.get("identity", {}), ("identity",), file, errors)
     sources = _parse_sources(data.get("sources", {}), file, errors)
-    if errors or database is None or server is None or sync is None:
+    if errors or database is None or server is None or sync is None or identity is None:
         raise ConfigError("\n".join(errors))
-    return Settings(database=database, server=server, sync=sync, sources=sources, path=path)
+    return Settings(
+        database=database,
+        server=server,
+        sync=sync,
+        identity=identity,
+        sources=sources,
+        path=path,
+    )
 
 
 def _parse_sources(raw: object, file: str, errors: list[str]) -> dict[str, SourceSettings]:

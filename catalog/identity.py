@@ -18,7 +18,9 @@ A reference that is not a URI (no ``scheme://``) is kept as it is.
 
 from __future__ import annotations
 
-from dataclasses import replace
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -29,6 +31,7 @@ from catalog.records import (
     Batch,
     CheckResultRecord,
     ColumnLineageRecord,
+    EdgeRecord,
     NodeRef,
 )
 
@@ -81,27 +84,27 @@ def canonical(uri: str) -> str:
     return urlunsplit((scheme, netloc, path, parts.query, parts.fragment))
 
 
-def canonical_batch(batch: Batch) -> Batch:
-    """``batch`` with every asset reference in its canonical spelling.
+def canonical_batch(batch: Batch, rules: IdentityRules | None = None) -> Batch:
+    """``batch`` with every asset reference resolved to the catalog's identity.
 
-    An asset whose spelling changed keeps the source's own as its alias, unless the source
-    named it otherwise already; a batch already canonical is returned as it is.
+    A source's spelling that differs from the identity is kept as its alias, with the reason
+    (canonical spelling, which rule, an explicit alias); a reference met only in an event or an
+    edge gets an asset record of its own for that. A batch already canonical is returned as is.
     """
-    assets = tuple(_asset(a) for a in batch.assets)
-    events = tuple(_replace_uri(e, "asset_uri") for e in batch.asset_events)
-    checks = tuple(_replace_uri(c, "asset_uri") for c in batch.check_results)
+    resolver = _Resolver(rules or NO_RULES)
+    assets = [resolver.asset(a) for a in batch.assets]
+    events = tuple(resolver.field(e, "asset_uri") for e in batch.asset_events)
+    checks = tuple(resolver.field(c, "asset_uri") for c in batch.check_results)
     columns = tuple(
-        _replace_uri(_replace_uri(c, "output_uri"), "input_uri") for c in batch.column_lineage
+        resolver.field(resolver.field(c, "output_uri"), "input_uri") for c in batch.column_lineage
     )
-    edges = tuple(
-        replace(e, upstream=_node(e.upstream), downstream=_node(e.downstream))
-        if _node(e.upstream) != e.upstream or _node(e.downstream) != e.downstream
-        else e
-        for e in batch.edges
-    )
+    edges = tuple(resolver.edge(e) for e in batch.edges)
+    assets += resolver.renamed()
+    if not resolver.changed:
+        return batch
     return replace(
         batch,
-        assets=assets,
+        assets=tuple(_unique(assets)),
         asset_events=events,
         check_results=checks,
         column_lineage=columns,
@@ -109,27 +112,119 @@ def canonical_batch(batch: Batch) -> Batch:
     )
 
 
-def _asset(a: AssetRecord) -> AssetRecord:
-    uri = canonical(a.uri)
-    if uri == a.uri:
-        return a
-    return replace(a, uri=uri, alias=a.alias or a.uri)
-
-
 _R = TypeVar("_R", AssetEventRecord, CheckResultRecord, ColumnLineageRecord)
 
 
-def _replace_uri(record: _R, field: str) -> _R:
-    value: str = getattr(record, field)
-    uri = canonical(value)
-    if uri == value:
-        return record
-    changes: dict[str, Any] = {field: uri}
-    return replace(record, **changes)
+class _Resolver:
+    def __init__(self, rules: IdentityRules) -> None:
+        self.rules = rules
+        self.changed = False
+        self._renamed: dict[str, tuple[str, str]] = {}  # spelling → (identity, reason)
+
+    def uri(self, spelling: str) -> str:
+        identity, reason = self.rules.resolve(spelling)
+        if reason is not None:
+            self.changed = True
+            self._renamed.setdefault(spelling, (identity, reason))
+        return identity
+
+    def asset(self, a: AssetRecord) -> AssetRecord:
+        identity, reason = self.rules.resolve(a.uri)
+        if reason is None:
+            return a
+        self.changed = True
+        if a.alias:  # the source's own name for it stays its alias; the spelling is kept too
+            self._renamed.setdefault(a.uri, (identity, reason))
+            return replace(a, uri=identity, alias_reason=a.alias_reason or reason)
+        return replace(a, uri=identity, alias=a.uri, alias_reason=reason)
+
+    def field(self, record: _R, name: str) -> _R:
+        value: str = getattr(record, name)
+        identity = self.uri(value)
+        if identity == value:
+            return record
+        changes: dict[str, Any] = {name: identity}
+        return replace(record, **changes)
+
+    def edge(self, e: EdgeRecord) -> EdgeRecord:
+        up, down = self._node(e.upstream), self._node(e.downstream)
+        return (
+            e
+            if (up, down) == (e.upstream, e.downstream)
+            else replace(e, upstream=up, downstream=down)
+        )
+
+    def _node(self, node: NodeRef) -> NodeRef:
+        if node.kind is not NodeKind.ASSET:
+            return node
+        identity = self.uri(node.ref)
+        return node if identity == node.ref else replace(node, ref=identity)
+
+    def renamed(self) -> list[AssetRecord]:
+        return [
+            AssetRecord(identity, alias=spelling, alias_reason=reason)
+            for spelling, (identity, reason) in self._renamed.items()
+        ]
 
 
-def _node(node: NodeRef) -> NodeRef:
-    if node.kind is not NodeKind.ASSET:
-        return node
-    uri = canonical(node.ref)
-    return node if uri == node.ref else replace(node, ref=uri)
+def _unique(assets: list[AssetRecord]) -> list[AssetRecord]:
+    """One record per (identity, alias): a spelling met twice is recorded once."""
+    seen: set[tuple[str, str | None]] = set()
+    out = []
+    for a in assets:
+        key = (a.uri, a.alias)
+        if key not in seen:
+            seen.add(key)
+            out.append(a)
+    return out
+
+
+# -- rules from the configuration ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``[[identity.rules]]``: a prefix swapped for another, or a pattern rewritten."""
+
+    name: str
+    prefix: str | None = None
+    replace: str | None = None
+    pattern: re.Pattern[str] | None = None
+    uri: str | None = None  # a template naming the pattern's groups: "{db}.{table}"
+
+    def apply(self, uri: str) -> str | None:
+        if self.prefix is not None and self.replace is not None:
+            return self.replace + uri[len(self.prefix) :] if uri.startswith(self.prefix) else None
+        if self.pattern is not None and self.uri is not None:
+            found = self.pattern.fullmatch(uri)
+            return self.uri.format(*found.groups(), **found.groupdict()) if found else None
+        return None
+
+
+@dataclass(frozen=True)
+class IdentityRules:
+    """How a source's asset reference becomes the catalog's identity, and why.
+
+    The reference is first spelled canonically (:func:`canonical`); then the first rule that
+    matches rewrites it, or an explicit alias maps it; the result is spelled canonically again.
+    """
+
+    rules: tuple[Rule, ...] = ()
+    aliases: Mapping[str, str] = field(default_factory=dict)  # canonical spelling → identity
+
+    def resolve(self, uri: str) -> tuple[str, str | None]:
+        """The identity of ``uri`` and why it differs (None: it is the identity as written)."""
+        out = canonical(uri)
+        reason = "canonical spelling" if out != uri else None
+        for rule in self.rules:
+            rewritten = rule.apply(out)
+            if rewritten is not None:
+                out, reason = canonical(rewritten), f"rule {rule.name}"
+                break
+        else:
+            if out in self.aliases:
+                out, reason = self.aliases[out], "alias"
+        return out, reason
+
+
+NO_RULES = IdentityRules()

@@ -89,6 +89,7 @@ class TaskRunRecord:
 class AssetRecord:
     uri: str  # canonical identity: OpenLineage namespace + name, written as a URI
     alias: str | None = None  # the source's own name for it (Dagster key, Prefect key …)
+    alias_reason: str | None = None  # why the alias is not the identity (a rule, a spelling)
     kind: str | None = None
     description: str | None = None
     owners: tuple[str, ...] = ()

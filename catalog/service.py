@@ -21,7 +21,6 @@ from catalog.filters import (
     check_aware,
     check_window,
 )
-from catalog.identity import canonical
 from catalog.lineage import MAX_DEPTH, LineageGraph, LineageResult, Node
 from catalog.matches import Match, likely_matches
 from catalog.pagination import MAX_PAGE, Page, PageRequest
@@ -124,7 +123,8 @@ class Catalog:
 
     def asset(self, uri: str) -> t.Asset | None:
         with self.store.session() as s:
-            return reads.read_asset_by_uri(s, canonical(uri))
+            identity, _ = self.store.identity.resolve(uri)
+            return reads.read_asset_by_uri(s, identity)
 
     # -- asset links --------------------------------------------------------------------------
 

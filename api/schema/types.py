@@ -368,6 +368,11 @@ class Freshness:
 class AssetAlias:
     source_pk: strawberry.Private[int]
     alias: str
+    reason: str | None = strawberry.field(
+        description="Why this name is not the asset's identity: `canonical spelling`, "
+        "`rule <name>` (an [[identity.rules]] entry), `alias` ([identity.aliases]); null: the "
+        "source's own name for it (a Dagster key, a Prefect key)."
+    )
 
     @strawberry.field
     async def source(self, info: Info) -> Source:
@@ -453,7 +458,7 @@ class Asset:
     @strawberry.field
     async def aliases(self, info: Info) -> list[AssetAlias]:
         rows = await info.context.loaders.aliases_of_asset.load(self.pk)
-        return [AssetAlias(source_pk=r.source_id, alias=r.alias) for r in rows]
+        return [AssetAlias(source_pk=r.source_id, alias=r.alias, reason=r.reason) for r in rows]
 
     @strawberry.field(description="Assets linked by hand as the same dataset: who, when, why.")
     async def links(self, info: Info) -> list[AssetLink]:

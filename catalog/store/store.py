@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from catalog.enums import SyncOutcome
 from catalog.errors import ConfigError, NotFoundError, TempoxError
+from catalog.identity import NO_RULES, IdentityRules
 from catalog.records import Batch
 from catalog.store import tables as t
 from catalog.store.bulk import upsert
@@ -59,8 +60,16 @@ class SourceState:
 class Store:
     """A catalog database. Thread-safe: every call takes its own connection from the pool."""
 
-    def __init__(self, url: str, *, engine: Engine | None = None, migrate: bool = True) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        engine: Engine | None = None,
+        migrate: bool = True,
+        identity: IdentityRules = NO_RULES,
+    ) -> None:
         self.url = url
+        self.identity = identity  # how asset references become identities, on every write
         self.engine = engine or make_engine(url)
         if migrate:
             upgrade(self.engine)
@@ -249,7 +258,7 @@ class Store:
         """
         now = utcnow()
         with self.transaction() as conn:
-            written = write_batch(conn, source_id, batch, now)
+            written = write_batch(conn, source_id, batch, now, self.identity)
             values: dict[str, Any] = {
                 "cursor": dict(batch.cursor),
                 "batches": _sync.c.batches + 1,
@@ -323,9 +332,9 @@ class Store:
         return int(value or 0)
 
 
-def open_store(url: str, *, auto_upgrade: bool = True) -> Store:
+def open_store(url: str, *, auto_upgrade: bool = True, identity: IdentityRules = NO_RULES) -> Store:
     """The store at ``url``, migrated to this Tempox's schema or refused with the fix to run."""
-    store = Store(url, migrate=auto_upgrade)
+    store = Store(url, migrate=auto_upgrade, identity=identity)
     if not auto_upgrade:
         have, want = current_revision(store.engine), head_revision()
         if have != want:

@@ -152,6 +152,7 @@ class AssetAlias(SQLModel, table=True):
     asset_id: int = Field(foreign_key="asset.id", index=True)
     source_id: int = Field(foreign_key="source.id")
     alias: str
+    reason: str | None = None  # why it is not the identity: "rule …", "canonical spelling" …
 
 
 class AssetLink(SQLModel, table=True):

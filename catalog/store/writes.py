@@ -29,7 +29,7 @@ from catalog import freshness
 from catalog.enums import AssetEventKind, NodeKind
 from catalog.errors import AdapterError
 from catalog.freshness import InvalidPolicy, check_policy
-from catalog.identity import canonical_batch
+from catalog.identity import IdentityRules, canonical_batch
 from catalog.records import (
     AssetEventRecord,
     AssetRecord,
@@ -77,10 +77,16 @@ class WriteResult:
     lineage_changed: bool  # an edge was added: cached lineage graphs are out of date
 
 
-def write_batch(conn: Connection, source_id: int, batch: Batch, now: datetime) -> WriteResult:
+def write_batch(
+    conn: Connection,
+    source_id: int,
+    batch: Batch,
+    now: datetime,
+    identity: IdentityRules | None = None,
+) -> WriteResult:
     """Write every record of ``batch`` for the source, its assets named canonically."""
     writer = _BatchWriter(conn, source_id, now)
-    lineage_changed = writer.write(canonical_batch(batch))
+    lineage_changed = writer.write(canonical_batch(batch, identity))
     return WriteResult(writer.changed, lineage_changed)
 
 
@@ -504,7 +510,13 @@ class _BatchWriter:
                 r["meta"] = dict(a.metadata)
             return r
 
+        # One row per asset: a batch may name an asset twice (a source's record and the
+        # spellings it was met under); the first record says what the asset is.
+        first: dict[str, AssetRecord] = {}
         for a in b.assets:
+            first.setdefault(a.uri, a)
+        described = list(first.values())
+        for a in described:
             try:
                 check_policy(a.freshness_max_age_s, a.freshness_cron, a.freshness_timezone)
             except InvalidPolicy as exc:
@@ -512,14 +524,14 @@ class _BatchWriter:
         # Several sources describe the same asset; one that knows less keeps what others said.
         # A freshness policy is one thing: a source that states one replaces all of it.
         # Rows are created in the batch's order first: ids follow what the source reported.
-        self.upsert(_asset, [{"uri": a.uri, "meta": {}} for a in b.assets], ["uri"])
+        self.upsert(_asset, [{"uri": a.uri, "meta": {}} for a in described], ["uri"])
         scalar = ["kind", "description"]
         policy = ["freshness_max_age_s", "freshness_cron", "freshness_timezone"]
         for with_meta in (True, False):
             for with_policy in (True, False):
                 group = [
                     row(a, with_meta) | ({} if with_meta else {"meta": {}})
-                    for a in b.assets
+                    for a in described
                     if bool(a.metadata) is with_meta
                     and (a.freshness_max_age_s is not None) is with_policy
                 ]
@@ -546,13 +558,20 @@ class _BatchWriter:
         for part in chunks(sorted(wanted)):
             q = select(_asset.c.uri, _asset.c.id).where(_asset.c.uri.in_(part))
             self.assets.update({u: i for u, i in self.conn.execute(q)})
-        aliases = [
-            {"asset_id": self.assets[a.uri], "source_id": self.source_id, "alias": a.alias}
-            for a in b.assets
-            if a.alias
-        ]
-        self.upsert(_alias, aliases, ["source_id", "alias"], ["asset_id"])
-        by_id = {self.assets[a.uri]: a for a in b.assets}
+        aliases: dict[str, dict[str, Any]] = {}
+        for a in b.assets:
+            if a.alias:
+                aliases.setdefault(
+                    a.alias,
+                    {
+                        "asset_id": self.assets[a.uri],
+                        "source_id": self.source_id,
+                        "alias": a.alias,
+                        "reason": a.alias_reason,
+                    },
+                )
+        self.upsert(_alias, list(aliases.values()), ["source_id", "alias"], ["asset_id", "reason"])
+        by_id = {self.assets[a.uri]: a for a in described}
         self._replace_labels(_owner, "name", "asset", {i: a.owners for i, a in by_id.items()})
         self._replace_labels(_tag, "tag", "asset", {i: a.tags for i, a in by_id.items()})
         if any(a.freshness_max_age_s is not None for a in b.assets):

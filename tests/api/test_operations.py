@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog.records import Batch, EdgeRecord, NodeRef
+from catalog.records import AssetRecord, Batch, EdgeRecord, NodeRef
 from catalog.service import Catalog
 from tests.api.conftest import OPERATIONS, GraphQLClient
 from tests.api.estate import CLEAN, DASHBOARD, NOW, RAW, REVENUE, airflow_batch, dagster_batch
@@ -288,6 +288,20 @@ def test_asset_with_freshness_events_and_checks(client: GraphQLClient) -> None:
                             "pipeline": {"name": "orders_job"}}  # fmt: skip
     checks = {(c["name"], c["passed"], c["severity"]) for c in asset["checks"]["nodes"]}
     assert checks == {("row_count_positive", True, None), ("no_null_ids", False, "error")}
+    # Dagster's key for it is its own name: no reason to give.
+    assert [(a["alias"], a["reason"]) for a in asset["aliases"]] == [("lake/clean/orders", None)]
+
+
+def test_an_asset_found_by_another_spelling_says_why_the_names_differ(
+    client: GraphQLClient, catalog: Catalog
+) -> None:
+    spark = catalog.store.ensure_source("spark", "openlineage")
+    spelled = AssetRecord("S3A://lake/clean/orders/")
+    catalog.store.write_batch(spark, Batch(cursor={}, assets=(spelled,)))
+    asset = client.operation("Asset", {"uri": "s3n://LAKE/clean/orders"})["asset"]
+    assert asset["uri"] == CLEAN
+    aliases = {(a["source"]["name"], a["alias"], a["reason"]) for a in asset["aliases"]}
+    assert ("spark", "S3A://lake/clean/orders/", "canonical spelling") in aliases
 
 
 def test_asset_that_does_not_exist_is_not_found(client: GraphQLClient) -> None:

@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from catalog.config import parse_settings
 from catalog.enums import AssetEventKind
+from catalog.errors import ConfigError
 from catalog.identity import canonical, canonical_batch
 from catalog.records import (
     AssetEventRecord,
@@ -82,7 +84,13 @@ def test_a_batch_names_every_asset_canonically_and_keeps_the_sources_spelling() 
     )
     out = canonical_batch(batch)
     r, c = "postgres://db:5432/shop.public.raw", "postgres://db:5432/shop.public.clean"
-    assert [(a.uri, a.alias) for a in out.assets] == [(r, raw), (c, "clean_orders")]
+    why = "canonical spelling"
+    # The source's names stay aliases, with why they differ; so does every spelling met.
+    assert [(a.uri, a.alias, a.alias_reason) for a in out.assets] == [
+        (r, raw, why),
+        (c, "clean_orders", why),
+        (c, clean, why),
+    ]
     assert [e.asset_uri for e in out.asset_events] == [c]
     assert [x.asset_uri for x in out.check_results] == [c]
     assert [(x.output_uri, x.input_uri) for x in out.column_lineage] == [(c, r)]
@@ -98,3 +106,63 @@ def test_a_canonical_batch_is_left_as_it_is() -> None:
         edges=(EdgeRecord(NodeRef.pipeline("etl"), NodeRef.asset("s3://lake/raw/orders")),),
     )
     assert canonical_batch(batch) == batch
+
+
+# -- rules from the configuration -----------------------------------------------------------------
+
+RULES = parse_settings(
+    {
+        "identity": {
+            "rules": [
+                {
+                    "name": "airflow-postgres",
+                    "pattern": r"postgres://db:5432/(?P<db>\w+)/(?P<schema>\w+)/(?P<table>\w+)",
+                    "uri": "postgres://db:5432/{db}.{schema}.{table}",
+                },
+                {"prefix": "s3://legacy-lake/", "replace": "s3://lake/"},
+            ],
+            "aliases": {"hive://metastore/default.orders": "s3://lake/raw/orders"},
+        }
+    },
+    file="tempox.toml",
+).identity.compile()
+
+
+@pytest.mark.parametrize(
+    ("spelling", "identity", "reason"),
+    [
+        (
+            "postgresql://DB/shop/public/orders",
+            "postgres://db:5432/shop.public.orders",
+            "rule airflow-postgres",
+        ),
+        ("s3a://legacy-lake/raw/orders/", "s3://lake/raw/orders", "rule #2"),
+        ("hive://metastore/default.orders", "s3://lake/raw/orders", "alias"),
+        ("postgresql://db/shop.public.orders", "postgres://db:5432/shop.public.orders", None),
+        ("s3://lake/raw/orders", "s3://lake/raw/orders", None),
+    ],
+)
+def test_rules_and_aliases_resolve_a_spelling_and_say_why(
+    spelling: str, identity: str, reason: str | None
+) -> None:
+    found, why = RULES.resolve(spelling)
+    assert found == identity
+    assert why == (reason or ("canonical spelling" if spelling != identity else None))
+
+
+@pytest.mark.parametrize(
+    ("rule", "problem"),
+    [
+        ({"prefix": "s3://a/"}, "prefix and replace go together"),
+        ({"pattern": "x", "uri": "y", "prefix": "s3://"}, "give prefix and replace, or pattern"),
+        ({"pattern": "(", "uri": "y"}, "is not a regular expression"),
+        ({"pattern": "(?P<db>\\w+)", "uri": "x://{table}"}, "names group {table}"),
+        ({}, "give prefix and replace, or pattern and uri"),
+    ],
+)
+def test_a_rule_that_cannot_work_is_refused_naming_it(rule: dict[str, str], problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"identity": {"rules": [rule]}}, file="tempox.toml")
+    message = str(caught.value)
+    assert message.startswith("tempox.toml: identity.rules[0]: "), message
+    assert problem in message

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
+from catalog.config import parse_settings
 from catalog.enums import AssetEventKind, RunStatus
 from catalog.errors import AdapterError
 from catalog.records import (
@@ -205,6 +206,36 @@ def test_two_spellings_of_one_table_are_one_asset(store: Store) -> None:
     found = Catalog(store).asset("POSTGRESQL://db/shop.public.orders/")
     assert found is not None
     assert found.id == asset.id  # type: ignore[attr-defined]
+
+
+def test_identity_rules_make_two_tools_names_one_asset_and_keep_why(store: Store) -> None:
+    rules = parse_settings(
+        {
+            "identity": {
+                "rules": [
+                    {
+                        "name": "airflow-postgres",
+                        "pattern": r"postgres://db:5432/(\w+)/(\w+)/(\w+)",
+                        "uri": "postgres://db:5432/{0}.{1}.{2}",
+                    }
+                ]
+            }
+        }
+    ).identity.compile()
+    ruled = Store(store.url, engine=store.engine, migrate=False, identity=rules)
+    airflow = ruled.ensure_source("airflow", "airflow")
+    spark = ruled.ensure_source("spark", "openlineage")
+    wrote = EdgeRecord(
+        NodeRef.of_task("load", "copy"), NodeRef.asset("postgres://db/shop/public/orders")
+    )
+    ruled.write_batch(airflow, Batch(cursor={}, edges=(wrote,)))
+    read = AssetEventRecord("postgres://db:5432/shop.public.orders", AssetEventKind.CONSUMED, T0)
+    ruled.write_batch(spark, Batch(cursor={}, asset_events=(read,)))
+    (asset,) = rows(ruled, t.Asset)
+    assert asset.uri == "postgres://db:5432/shop.public.orders"  # type: ignore[attr-defined]
+    aliases = {(a.source_id, a.alias, a.reason) for a in rows(ruled, t.AssetAlias)}  # type: ignore[attr-defined]
+    assert aliases == {(airflow, "postgres://db/shop/public/orders", "rule airflow-postgres")}
+    assert Catalog(ruled).asset("postgres://db/shop/public/orders") is not None
 
 
 def test_asset_event_is_linked_to_its_task_run_attempt(store: Store) -> None:
