@@ -252,9 +252,12 @@ def asset(a: AssetResponse) -> AssetRecord:
         uri=a.uri,
         alias=a.name if a.name != a.uri else None,
         kind=None,
-        metadata=_compact(
-            {"airflow_asset_id": a.id, "name": a.name, "group": a.group, "extra": a.extra or None}
-        ),
+        # Under the tool's own key: other tools describe the same asset beside it.
+        metadata={
+            "airflow": _compact(
+                {"asset_id": a.id, "name": a.name, "group": a.group, "extra": a.extra or None}
+            )
+        },
     )
 
 

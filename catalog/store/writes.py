@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -515,7 +515,13 @@ class _BatchWriter:
         first: dict[str, AssetRecord] = {}
         for a in b.assets:
             first.setdefault(a.uri, a)
-        described = list(first.values())
+        # Metadata is merged, not replaced: each tool describes the asset under its own keys,
+        # and a sync that repeats what is stored changes nothing.
+        stored = self._asset_meta([u for u, a in first.items() if a.metadata])
+        described = [
+            replace(a, metadata={**stored.get(a.uri, {}), **a.metadata}) if a.metadata else a
+            for a in first.values()
+        ]
         for a in described:
             try:
                 check_policy(a.freshness_max_age_s, a.freshness_cron, a.freshness_timezone)
@@ -572,10 +578,20 @@ class _BatchWriter:
                 )
         self.upsert(_alias, list(aliases.values()), ["source_id", "alias"], ["asset_id", "reason"])
         by_id = {self.assets[a.uri]: a for a in described}
-        self._replace_labels(_owner, "name", "asset", {i: a.owners for i, a in by_id.items()})
-        self._replace_labels(_tag, "tag", "asset", {i: a.tags for i, a in by_id.items()})
+        # Several tools describe one asset and most know no owners or tags for it: a record
+        # that states none leaves what another source said.
+        owners = {i: a.owners for i, a in by_id.items() if a.owners}
+        self._replace_labels(_owner, "name", "asset", owners)
+        self._replace_labels(_tag, "tag", "asset", {i: a.tags for i, a in by_id.items() if a.tags})
         if any(a.freshness_max_age_s is not None for a in b.assets):
             self._refresh_staleness(list(by_id))
+
+    def _asset_meta(self, uris: list[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for part in chunks(sorted(uris)):
+            q = select(_asset.c.uri, _asset.c.meta).where(_asset.c.uri.in_(part))
+            out.update({u: dict(m or {}) for u, m in self.conn.execute(q)})
+        return out
 
     def _write_asset_events(self, events: Sequence[AssetEventRecord]) -> None:
         task_runs = self._task_runs_for(events)

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import random
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
 from openlineage.client.transport.http import HttpConfig, HttpTransport
 
-from api.app import create_app
 from catalog.service import Catalog
 from catalog.store.store import Store
 from tests.corpus import NAMES, events, state
+from tests.peers.tempox import serve
 
 # What each scenario's scenario.md (and expected/dataplex where there is one) describes.
 EXPECTED: dict[str, dict[str, Any]] = {
@@ -43,27 +39,10 @@ EXPECTED: dict[str, dict[str, Any]] = {
 }
 
 
-class _Server(uvicorn.Server):
-    def install_signal_handlers(self) -> None:  # a thread may not install them
-        pass
-
-
 @pytest.fixture
 def server(store: Store) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(catalog=Catalog(store))
-    srv = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serve(store) as url:
+        yield url
 
 
 def _transport(url: str, compression: str | None = None) -> HttpTransport:

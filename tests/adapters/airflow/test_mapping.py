@@ -488,7 +488,7 @@ def test_assets() -> None:
     assert set(records) == {RAW_ORDERS, CLEAN_ORDERS}
     raw = records[RAW_ORDERS]
     assert raw.alias is None  # its name is its URI
-    assert raw.metadata == {"airflow_asset_id": 1, "name": RAW_ORDERS, "group": "asset"}
+    assert raw.metadata == {"airflow": {"asset_id": 1, "name": RAW_ORDERS, "group": "asset"}}
 
 
 def test_declared_asset_edges() -> None:
@@ -674,6 +674,7 @@ def test_the_whole_recording_is_written_to_the_store(store: Store) -> None:
         "task_run": 18,  # 17 task instances and the first try of flaky
         "asset": 2,
         "asset_alias": 0,
+        "asset_link": 0,
         "asset_event": 3,  # 2 produced, 1 consumed
         "check_result": 0,
         # task→task: 2 (etl) + 3 (failing); declared asset edges 4; observed 2

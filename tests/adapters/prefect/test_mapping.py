@@ -771,6 +771,7 @@ def test_the_whole_recording_is_written_to_the_store(store: Store) -> None:
         "task_run": 14,  # 13 task runs and flaky's first attempt
         "asset": 4,
         "asset_alias": 0,
+        "asset_link": 0,
         "asset_event": 6,  # 2 produced, 1 observed (failed), 3 consumed
         "check_result": 0,
         # task→task 3 (extract→transform→load, build_orders→build_report); observed 6:

@@ -1,8 +1,10 @@
-"""Asset lineage: a producer writes raw orders; a consumer, scheduled on that asset, cleans them."""
+"""Asset lineage: a producer writes raw orders; a consumer, scheduled on that asset, cleans them.
+
+Triggered with ``{"fail": true}``, the producer fails (the cross-tool test's failed run)."""
 
 from datetime import datetime
 
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import Asset, dag, get_current_context, task
 
 RAW_ORDERS = Asset("s3://lake/raw/orders")
 CLEAN_ORDERS = Asset("s3://lake/staging/orders_clean")
@@ -12,6 +14,8 @@ CLEAN_ORDERS = Asset("s3://lake/staging/orders_clean")
 def tempox_producer():
     @task(outlets=[RAW_ORDERS])
     def write_orders() -> None:
+        if get_current_context()["dag_run"].conf.get("fail"):
+            raise RuntimeError("the orders export came back empty")
         print("wrote raw orders")
 
     write_orders()

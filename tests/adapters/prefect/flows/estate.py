@@ -20,6 +20,9 @@ RAW_ORDERS = "postgres://warehouse:5432/analytics/public/raw_orders"
 ORDERS = Asset(key="postgres://warehouse:5432/analytics/public/orders")
 REPORT = Asset(key="s3://lake/reports/orders_daily")
 BROKEN = Asset(key="s3://lake/reports/orders_broken")
+# Dagster's warehouse/daily_revenue, as the cross-tool test's asset rule names it.
+DAILY_REVENUE = "postgres://warehouse:5432/daily_revenue"
+REVENUE_REPORT = Asset(key="s3://reports/revenue_report")
 
 
 @task
@@ -92,6 +95,16 @@ def build_broken() -> None:
     raise RuntimeError("report bucket is read-only")
 
 
+@materialize(REVENUE_REPORT, asset_deps=[DAILY_REVENUE])
+def build_revenue_report() -> None:
+    add_asset_metadata(REVENUE_REPORT, {"row_count": 12})
+
+
+@flow(name="tempox-revenue-report")
+def revenue_report() -> None:
+    build_revenue_report()
+
+
 @flow(name="tempox-assets")
 def assets() -> None:
     orders = build_orders()
@@ -117,7 +130,8 @@ def slow_parent(seconds: float = 8.0) -> int:
 
 
 FLOWS = {"etl": etl, "failing": failing, "retries": retries, "parent": parent, "assets": assets}
-ON_REQUEST = {"slow": slow, "slow-parent": slow_parent}  # run only when named
+# Run only when named: slow ones, and the cross-tool test's report on Dagster's table.
+ON_REQUEST = {"slow": slow, "slow-parent": slow_parent, "revenue-report": revenue_report}
 
 
 def main(names: list[str]) -> None:
