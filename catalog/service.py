@@ -128,14 +128,17 @@ class Catalog:
 
     # -- asset links --------------------------------------------------------------------------
 
-    def link_assets(self, uri: str, other: str, by: str, note: str | None = None) -> t.AssetLink:
-        """Say two assets are one dataset: lineage then crosses between them."""
+    def link_assets(
+        self, uri: str, other: str, by: str, note: str | None = None
+    ) -> tuple[t.AssetLink, int]:
+        """Say two assets are one dataset: lineage then crosses between them. Returns the link
+        and the id of ``uri``'s asset (the side the caller stands on)."""
         a, b = self._asset_for_link("uri", uri), self._asset_for_link("other", other)
         if a == b:
             raise InvalidArgument("other", f"{other!r} is the same asset as {uri!r}")
         if not by.strip():
             raise InvalidArgument("by", "must name who links them")
-        return self.store.link_assets(a, b, by=by.strip(), note=note, now=self.clock())
+        return self.store.link_assets(a, b, by=by.strip(), note=note, now=self.clock()), a
 
     def unlink_assets(self, uri: str, other: str) -> bool:
         a, b = self._asset_for_link("uri", uri), self._asset_for_link("other", other)

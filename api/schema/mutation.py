@@ -17,11 +17,7 @@ class Mutation:
     async def link_assets(
         self, info: Info, uri: str, other: str, by: str, note: str | None = None
     ) -> AssetLink:
-        row = await run_sync(info.context.catalog.link_assets, uri, other, by, note)
-        seen_from = row.asset_id
-        found = await run_sync(info.context.catalog.asset, uri)
-        if found is not None and found.id is not None:
-            seen_from = found.id
+        row, seen_from = await run_sync(info.context.catalog.link_assets, uri, other, by, note)
         return AssetLink.from_row(row, seen_from)
 
     @strawberry.mutation(description="Undo a link; false when the two were not linked.")

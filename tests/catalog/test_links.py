@@ -49,7 +49,10 @@ def downstream(catalog: Catalog, uri: str, as_of: datetime | None = None) -> set
 def test_a_link_lets_lineage_cross_between_the_two_identities(catalog: Catalog) -> None:
     assert downstream(catalog, AIRFLOW_STYLE) == {AIRFLOW_STYLE}
     before = catalog.store.version(LINEAGE_VERSION), catalog.store.version(DATA_VERSION)
-    link = catalog.link_assets(AIRFLOW_STYLE, OPENLINEAGE_STYLE, "ann@example.com", "same table")
+    link, side = catalog.link_assets(
+        AIRFLOW_STYLE, OPENLINEAGE_STYLE, "ann@example.com", "same table"
+    )
+    assert side == asset_id(catalog, AIRFLOW_STYLE)
     assert (link.reason, link.linked_by, link.linked_at, link.note) == (
         "manual",
         "ann@example.com",
