@@ -45,6 +45,7 @@ from catalog.records import (
     RunRecord,
     TaskRunRecord,
 )
+from catalog.watermark import read_since, since_cursor
 
 RunRef = tuple[str, str]  # (dag_id, dag_run_id)
 log_problem = logging.getLogger("tempox.adapters.airflow")
@@ -86,22 +87,10 @@ class _SyncCursor:
 
     @classmethod
     def read(cls, source: str, cursor: Cursor | None) -> _SyncCursor:
-        if not cursor:
-            return cls(None)
-        try:
-            since = cursor.get("since")
-            parsed = datetime.fromisoformat(since) if since else None
-            if parsed is not None and parsed.tzinfo is None:
-                raise ValueError("the watermark has no time zone")
-        except (TypeError, ValueError, AttributeError) as exc:
-            raise AdapterError(
-                f"source {source!r}: stored cursor {dict(cursor)!r} is not an Airflow cursor "
-                f"({exc}); reset the source to sync from scratch"
-            ) from None
-        return cls(parsed)
+        return cls(read_since(source, "an Airflow", cursor))
 
     def dump(self) -> dict[str, Any]:
-        return {"since": self.since.isoformat() if self.since else None}
+        return since_cursor(self.since)
 
 
 class _Sync:

@@ -42,6 +42,7 @@ from catalog.records import (
     TaskRecord,
     TaskRunRecord,
 )
+from catalog.watermark import read_since
 
 ASSETS_PAGE = 1000
 ASSETS_PER_REQUEST = 25
@@ -77,22 +78,7 @@ class DagsterAdapter(Adapter[DagsterConfig]):
             self._session = None
 
     def fetch(self, cursor: Cursor | None) -> Iterator[Batch]:
-        return _Sync(self, _since(self.name, cursor)).run()
-
-
-def _since(source: str, cursor: Cursor | None) -> datetime | None:
-    if not cursor or not cursor.get("since"):
-        return None
-    try:
-        since = datetime.fromisoformat(str(cursor["since"]))
-        if since.tzinfo is None:
-            raise ValueError("the watermark has no time zone")
-    except (TypeError, ValueError) as exc:
-        raise AdapterError(
-            f"source {source!r}: stored cursor {dict(cursor)!r} is not a Dagster cursor "
-            f"({exc}); reset the source to sync from scratch"
-        ) from None
-    return since
+        return _Sync(self, read_since(self.name, "a Dagster", cursor)).run()
 
 
 class _Sync:

@@ -40,7 +40,6 @@ from adapters.prefect import mapping
 from adapters.prefect.config import PrefectConfig
 from adapters.prefect.session import NotFound, PrefectSession
 from catalog.adapter import Adapter, AdapterConfig
-from catalog.errors import AdapterError
 from catalog.records import (
     AssetEventRecord,
     AssetRecord,
@@ -50,6 +49,7 @@ from catalog.records import (
     RunRecord,
     TaskRunRecord,
 )
+from catalog.watermark import read_since
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Due runs that have not finished: late or awaiting a retry (SCHEDULED, due), pending, running,
@@ -91,22 +91,7 @@ class PrefectAdapter(Adapter[PrefectConfig]):
             self._session = None
 
     def fetch(self, cursor: Cursor | None) -> Iterator[Batch]:
-        return _Sync(self, _since(self.name, cursor)).run()
-
-
-def _since(source: str, cursor: Cursor | None) -> datetime | None:
-    if not cursor or not cursor.get("since"):
-        return None
-    try:
-        since = datetime.fromisoformat(str(cursor["since"]))
-        if since.tzinfo is None:
-            raise ValueError("the watermark has no time zone")
-    except (TypeError, ValueError) as exc:
-        raise AdapterError(
-            f"source {source!r}: stored cursor {dict(cursor)!r} is not a Prefect cursor "
-            f"({exc}); reset the source to sync from scratch"
-        ) from None
-    return since
+        return _Sync(self, read_since(self.name, "a Prefect", cursor)).run()
 
 
 class _Sync:
