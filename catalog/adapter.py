@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from types import TracebackType
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -47,6 +47,7 @@ __all__ = [
     "Adapter",
     "AdapterConfig",
     "AdapterScan",
+    "SessionAdapter",
     "adapter_class",
     "discover_adapters",
     "scan_adapters",
@@ -116,6 +117,37 @@ class Adapter(ABC, Generic[ConfigT]):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
+SessionT = TypeVar("SessionT", bound=Closable)
+
+
+class SessionAdapter(Adapter[ConfigT], Generic[ConfigT, SessionT]):
+    """An adapter that talks to its orchestrator through one session (HTTP client, sign-in,
+    server clock), opened on first use and closed after every sync."""
+
+    def __init__(self, name: str, config: ConfigT) -> None:
+        super().__init__(name, config)
+        self._session: SessionT | None = None
+
+    @abstractmethod
+    def open_session(self) -> SessionT:
+        """A new session for ``self.config``; cheap until it sends something."""
+
+    @property
+    def session(self) -> SessionT:
+        if self._session is None:
+            self._session = self.open_session()
+        return self._session
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,10 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -126,6 +128,17 @@ def _is_number(text: str) -> bool:
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def http_url(value: str) -> str:
+    """An http(s) URL with a host, without a trailing slash; else a ValueError naming it."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value.rstrip("/")
+
+
+HttpUrl = Annotated[str, AfterValidator(http_url)]  # for adapters' server addresses
 
 
 class _Section(BaseModel):

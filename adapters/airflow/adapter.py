@@ -35,7 +35,7 @@ from airflow_client.client.models.task_instance_response import TaskInstanceResp
 from adapters.airflow import mapping
 from adapters.airflow.config import AirflowConfig
 from adapters.airflow.session import AirflowSession
-from catalog.adapter import Adapter, AdapterConfig
+from catalog.adapter import AdapterConfig, SessionAdapter
 from catalog.errors import AdapterError
 from catalog.records import (
     AssetEventRecord,
@@ -51,29 +51,20 @@ RunRef = tuple[str, str]  # (dag_id, dag_run_id)
 log_problem = logging.getLogger("tempox.adapters.airflow")
 
 
-class AirflowAdapter(Adapter[AirflowConfig]):
+class AirflowAdapter(SessionAdapter[AirflowConfig, AirflowSession]):
     kind: ClassVar[str] = "airflow"
     config_class: ClassVar[type[AdapterConfig]] = AirflowConfig
 
     def __init__(self, name: str, config: AirflowConfig) -> None:
         super().__init__(name, config)
-        self._session: AirflowSession | None = None
         self.links = mapping.Links(config.ui_url or config.base_url)
 
     @property
     def base_url(self) -> str:
         return self.config.base_url
 
-    @property
-    def session(self) -> AirflowSession:
-        if self._session is None:
-            self._session = AirflowSession(self.name, self.config)
-        return self._session
-
-    def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
+    def open_session(self) -> AirflowSession:
+        return AirflowSession(self.name, self.config)
 
     def fetch(self, cursor: Cursor | None) -> Iterator[Batch]:
         return _Sync(self, _SyncCursor.read(self.name, cursor)).run()

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Self
-from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from catalog.adapter import AdapterConfig
-from catalog.config import Duration
+from catalog.config import Duration, HttpUrl
 
 
 class AirflowConfig(AdapterConfig):
@@ -19,7 +18,7 @@ class AirflowConfig(AdapterConfig):
     before it expires) or with ``token_env``, a ready bearer token.
     """
 
-    base_url: str = Field(min_length=1)  # the api-server, e.g. https://airflow.example.com
+    base_url: HttpUrl  # the api-server, e.g. https://airflow.example.com
     username: str | None = None
     password_env: str | None = None  # environment variable holding the password
     token_env: str | None = None  # environment variable holding a bearer token
@@ -31,17 +30,7 @@ class AirflowConfig(AdapterConfig):
     # How far behind the last sync's start each sync re-reads, for rows committed late and
     # clocks that disagree; re-reading is idempotent, only a little slower.
     overlap: Duration = timedelta(minutes=2)
-    ui_url: str | None = None  # the UI's address for deep links, when it is not base_url
-
-    @field_validator("base_url", "ui_url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"{value!r} is not an http(s) URL")
-        return value.rstrip("/")
+    ui_url: HttpUrl | None = None  # the UI's address for deep links, when it is not base_url
 
     @model_validator(mode="after")
     def _one_way_to_sign_in(self) -> Self:

@@ -29,7 +29,7 @@ from adapters.dagster import mapping, queries, states
 from adapters.dagster.config import DagsterConfig
 from adapters.dagster.keys import AssetKeys, alias
 from adapters.dagster.session import DagsterSession
-from catalog.adapter import Adapter, AdapterConfig
+from catalog.adapter import AdapterConfig, SessionAdapter
 from catalog.errors import AdapterError
 from catalog.records import (
     AssetEventRecord,
@@ -52,13 +52,12 @@ LOG_PAGE = 1000
 RUN_IDS_PER_QUERY = 100
 
 
-class DagsterAdapter(Adapter[DagsterConfig]):
+class DagsterAdapter(SessionAdapter[DagsterConfig, DagsterSession]):
     kind: ClassVar[str] = "dagster"
     config_class: ClassVar[type[AdapterConfig]] = DagsterConfig
 
     def __init__(self, name: str, config: DagsterConfig) -> None:
         super().__init__(name, config)
-        self._session: DagsterSession | None = None
         self.keys = AssetKeys(config.asset_rules, config.url)
         self.links = mapping.Links(config.links)
 
@@ -66,16 +65,8 @@ class DagsterAdapter(Adapter[DagsterConfig]):
     def base_url(self) -> str:
         return self.config.url
 
-    @property
-    def session(self) -> DagsterSession:
-        if self._session is None:
-            self._session = DagsterSession(self.name, self.config)
-        return self._session
-
-    def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
+    def open_session(self) -> DagsterSession:
+        return DagsterSession(self.name, self.config)
 
     def fetch(self, cursor: Cursor | None) -> Iterator[Batch]:
         return _Sync(self, read_since(self.name, "a Dagster", cursor)).run()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
 from adapters.dagster.keys import AssetRule
 from catalog.adapter import AdapterConfig
-from catalog.config import Duration
+from catalog.config import Duration, HttpUrl
 
 
 class DagsterConfig(AdapterConfig):
@@ -17,9 +16,9 @@ class DagsterConfig(AdapterConfig):
     (``https://<org>.dagster.cloud/<deployment>``, with ``token_env``); the GraphQL endpoint is
     ``<url>/graphql``."""
 
-    url: str = Field(min_length=1)
+    url: HttpUrl
     token_env: str | None = None  # environment variable holding a Dagster+ user token
-    ui_url: str | None = None  # the UI for deep links; ``url`` when absent
+    ui_url: HttpUrl | None = None  # the UI for deep links; ``url`` when absent
     verify_tls: bool = True
     ca_bundle: str | None = None
     timeout: Duration = timedelta(seconds=30)
@@ -31,13 +30,9 @@ class DagsterConfig(AdapterConfig):
 
     @field_validator("url", "ui_url")
     @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"{value!r} is not an http(s) URL")
-        return value.rstrip("/").removesuffix("/graphql")
+    def _root(cls, value: str | None) -> str | None:
+        # The GraphQL endpoint given for the server it belongs to.
+        return None if value is None else value.rstrip("/").removesuffix("/graphql")
 
     @property
     def graphql_url(self) -> str:

@@ -39,7 +39,7 @@ from prefect.events.schemas.events import Event
 from adapters.prefect import mapping
 from adapters.prefect.config import PrefectConfig
 from adapters.prefect.session import NotFound, PrefectSession
-from catalog.adapter import Adapter, AdapterConfig
+from catalog.adapter import AdapterConfig, SessionAdapter
 from catalog.records import (
     AssetEventRecord,
     AssetRecord,
@@ -66,29 +66,20 @@ EVENT_PAGE = 50  # the server refuses the client's default of 100
 FLOW_RUN_IDS_PER_QUERY = 50
 
 
-class PrefectAdapter(Adapter[PrefectConfig]):
+class PrefectAdapter(SessionAdapter[PrefectConfig, PrefectSession]):
     kind: ClassVar[str] = "prefect"
     config_class: ClassVar[type[AdapterConfig]] = PrefectConfig
 
     def __init__(self, name: str, config: PrefectConfig) -> None:
         super().__init__(name, config)
-        self._session: PrefectSession | None = None
         self.links = mapping.Links(config.ui_url or config.default_ui_url())
 
     @property
     def base_url(self) -> str:
         return self.config.api_url
 
-    @property
-    def session(self) -> PrefectSession:
-        if self._session is None:
-            self._session = PrefectSession(self.name, self.config)
-        return self._session
-
-    def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
+    def open_session(self) -> PrefectSession:
+        return PrefectSession(self.name, self.config)
 
     def fetch(self, cursor: Cursor | None) -> Iterator[Batch]:
         return _Sync(self, read_since(self.name, "a Prefect", cursor)).run()

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Self
-from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from catalog.adapter import AdapterConfig
-from catalog.config import Duration
+from catalog.config import Duration, HttpUrl
 
 
 class PrefectConfig(AdapterConfig):
@@ -18,12 +17,12 @@ class PrefectConfig(AdapterConfig):
     or a ``user:password`` auth string (a self-hosted server started with
     ``PREFECT_SERVER_API_AUTH_STRING``) from the environment when it needs one."""
 
-    api_url: str = Field(min_length=1)
+    api_url: HttpUrl
     api_key_env: str | None = None  # environment variable holding the API key (Cloud)
     # Environment variable holding "user:password" for a self-hosted server started with
     # PREFECT_SERVER_API_AUTH_STRING (sent as HTTP basic auth).
     auth_string_env: str | None = None
-    ui_url: str | None = None  # the UI for deep links; derived from api_url when absent
+    ui_url: HttpUrl | None = None  # the UI for deep links; derived from api_url when absent
     verify_tls: bool = True
     ca_bundle: str | None = None
     timeout: Duration = timedelta(seconds=30)
@@ -31,16 +30,6 @@ class PrefectConfig(AdapterConfig):
     page_size: int = Field(default=200, ge=1, le=200)  # the server caps pages at 200
     # How far behind the last sync's start each sync re-reads (late writes, skewed clocks).
     overlap: Duration = timedelta(minutes=2)
-
-    @field_validator("api_url", "ui_url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"{value!r} is not an http(s) URL")
-        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _one_way_to_sign_in(self) -> Self:

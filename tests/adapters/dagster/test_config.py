@@ -80,7 +80,7 @@ def test_url_must_be_http(url: str) -> None:
 
 
 def test_an_empty_url_is_refused() -> None:
-    assert settings_error(url="").startswith("t.toml: sources.d.url: string should have at least")
+    assert settings_error(url="") == "t.toml: sources.d.url: '' is not an http(s) URL"
 
 
 def test_ui_url_is_checked_like_url() -> None:
