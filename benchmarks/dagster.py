@@ -46,7 +46,8 @@ MODULE = "bench_defs"
 JOB = "bench_job"
 OPS = 3
 PAGE = 100  # the adapter's default page_size
-DEFS_FILE = '''"""The Dagster benchmark's code location: one job of three ops in a row."""
+DEFS_FILE = '''"""The benchmark's code location: three ops in a row, the last one failing
+when the run is tagged fail=1."""
 
 import dagster as dg
 
@@ -62,8 +63,9 @@ def transform(x: int) -> int:
 
 
 @dg.op
-def load(x: int) -> None:
-    print(x)
+def load(context: dg.OpExecutionContext, x: int) -> None:
+    if context.run.tags.get("fail") == "1":
+        raise RuntimeError(f"load failed on purpose ({x})")
 
 
 @dg.job(executor_def=dg.in_process_executor, tags={"team": "bench"})
@@ -73,25 +75,26 @@ def bench_job() -> None:
 
 defs = dg.Definitions(jobs=[bench_job])
 '''
-# Runs in Dagster's venv, DAGSTER_HOME the webserver's: argv[1] is the folder of bench_defs,
-# argv[2] the number of runs. ``execute_job`` is what ``dagster job execute`` calls.
+# Runs in Dagster's venv, DAGSTER_HOME the webserver's: argv[1] the folder of bench_defs,
+# argv[2] the number of runs, argv[3] every how many runs one fails (0: none).
 ESTATE = """\
 import sys, time
 sys.path.insert(0, sys.argv[1])
 import dagster as dg
 from bench_defs import bench_job
 
-runs = int(sys.argv[2])
+runs, every = int(sys.argv[2]), int(sys.argv[3])
 instance = dg.DagsterInstance.get()
 job = dg.reconstructable(bench_job)
-config = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
-step = max(1, runs // 10)
+config = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+step = max(1, runs // 5)
 start = time.perf_counter()
 for i in range(runs):
-    tags = {"bench": "tempox", "i": str(i)}
+    fail = every > 0 and i % every == every - 1
+    tags = {"bench": "tempox", "i": str(i), "fail": "1" if fail else "0"}
     with dg.execute_job(job, instance=instance, run_config=config, tags=tags) as result:
-        if not result.success:
-            raise SystemExit(f"run {result.run_id} failed")
+        if result.success == fail:
+            raise SystemExit(f"run {result.run_id}: success={result.success}, fail={fail}")
     if (i + 1) % step == 0 or i + 1 == runs:
         print(f"PROGRESS {i + 1} {time.perf_counter() - start:.3f}", flush=True)
 """
@@ -137,10 +140,10 @@ def start_server(home: Path, defs: Path) -> DagsterServer:
     return server
 
 
-def create_estate(server: DagsterServer, defs: Path, runs: int) -> dict[str, Any]:
+def create_estate(server: DagsterServer, defs: Path, runs: int, every: int = 0) -> dict[str, Any]:
     """``runs`` executed runs of the job, one after the other, in one process of Dagster's
-    venv; its progress lines echoed as they come."""
-    argv = [str(server.bin / "python"), "-c", ESTATE, str(defs), str(runs)]
+    venv (with ``every``, one in that many fails); its progress lines echoed as they come."""
+    argv = [str(server.bin / "python"), "-c", ESTATE, str(defs), str(runs), str(every)]
     tail: deque[str] = deque(maxlen=40)
     start = time.perf_counter()
     with subprocess.Popen(

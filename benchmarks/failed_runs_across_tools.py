@@ -44,10 +44,8 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import tempfile
 import time
-from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -59,11 +57,13 @@ import httpx
 from benchmarks.__main__ import database
 from benchmarks.airflow import DAG_FILE
 from benchmarks.airflow import DAG_ID as AIRFLOW_DAG
+from benchmarks.dagster import DEFS_FILE as DAGSTER_DEFS
 from benchmarks.dagster import MODULE as DAGSTER_MODULE
+from benchmarks.dagster import create_estate as create_dagster_estate
 from benchmarks.dagster import start_server as start_dagster
 from benchmarks.machine import describe
 from benchmarks.prefect import FLOW as PREFECT_FLOW
-from benchmarks.prefect import Writer, task_key
+from benchmarks.prefect import Writer, create_run
 from catalog.config import Settings, parse_settings
 from catalog.pagination import MAX_PAGE, PageRequest
 from catalog.service import Catalog
@@ -84,58 +84,6 @@ SPREAD = timedelta(days=6)  # logical dates / expected start times, over the las
 AIRFLOW_PAGE = 100  # the server's cap
 PREFECT_PAGE = 200  # the server's cap
 DAGSTER_PAGE = 100
-DAGSTER_DEFS = '''"""The benchmark's code location: three ops in a row, the last one failing
-when the run is tagged fail=1."""
-
-import dagster as dg
-
-
-@dg.op
-def extract() -> int:
-    return 1
-
-
-@dg.op
-def transform(x: int) -> int:
-    return x * 10
-
-
-@dg.op
-def load(context: dg.OpExecutionContext, x: int) -> None:
-    if context.run.tags.get("fail") == "1":
-        raise RuntimeError(f"load failed on purpose ({x})")
-
-
-@dg.job(executor_def=dg.in_process_executor, tags={"team": "bench"})
-def bench_job() -> None:
-    load(transform(extract()))
-
-
-defs = dg.Definitions(jobs=[bench_job])
-'''
-# Runs in Dagster's venv, DAGSTER_HOME the webserver's: argv[1] the folder of bench_defs,
-# argv[2] the number of runs, argv[3] every how many runs one fails (0: none).
-DAGSTER_ESTATE = """\
-import sys, time
-sys.path.insert(0, sys.argv[1])
-import dagster as dg
-from bench_defs import bench_job
-
-runs, every = int(sys.argv[2]), int(sys.argv[3])
-instance = dg.DagsterInstance.get()
-job = dg.reconstructable(bench_job)
-config = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-step = max(1, runs // 5)
-start = time.perf_counter()
-for i in range(runs):
-    fail = every > 0 and i % every == every - 1
-    tags = {"bench": "tempox", "i": str(i), "fail": "1" if fail else "0"}
-    with dg.execute_job(job, instance=instance, run_config=config, tags=tags) as result:
-        if result.success == fail:
-            raise SystemExit(f"run {result.run_id}: success={result.success}, fail={fail}")
-    if (i + 1) % step == 0 or i + 1 == runs:
-        print(f"PROGRESS {i + 1} {time.perf_counter() - start:.3f}", flush=True)
-"""
 DAGSTER_FAILED = """
 query FailedRuns($cursor: String, $limit: Int, $after: Float) {
   runsOrError(cursor: $cursor, limit: $limit,
@@ -178,44 +126,6 @@ def airflow_estate(stack: AirflowStack, runs: int, every: int) -> dict[str, Any]
     return {"create_s": time.perf_counter() - start}
 
 
-def prefect_run(writer: Writer, flow_id: str, i: int, expected: datetime, failed: bool) -> None:
-    """Flow run ``i``: SCHEDULED at ``expected``, RUNNING, three task runs in a chain (the last
-    FAILED when the run fails), then COMPLETED or FAILED."""
-    run = writer.post(
-        "/flow_runs/",
-        {
-            "flow_id": flow_id,
-            "name": f"bench-run-{i:05d}",
-            "tags": ["bench", "tempox"],
-            "parameters": {"i": i},
-            "idempotency_key": f"bench-{i}",
-            "state": {
-                "type": "SCHEDULED",
-                "state_details": {"scheduled_time": expected.isoformat()},
-            },
-        },
-    )
-    writer.set_state("flow_runs", run["id"], "RUNNING")
-    previous: str | None = None
-    for step in range(3):
-        inputs = {"x": [{"input_type": "task_run", "id": previous}]} if previous else {}
-        task_run = writer.post(
-            "/task_runs/",
-            {
-                "flow_run_id": run["id"],
-                "task_key": task_key(step),
-                "dynamic_key": "0",
-                "name": f"step_{step}-0",
-                "task_inputs": inputs,
-                "state": {"type": "RUNNING"},
-            },
-        )
-        last_failed = failed and step == 2
-        writer.set_state("task_runs", task_run["id"], "FAILED" if last_failed else "COMPLETED")
-        previous = task_run["id"]
-    writer.set_state("flow_runs", run["id"], "FAILED" if failed else "COMPLETED")
-
-
 def prefect_estate(server: PrefectServer, runs: int, every: int) -> dict[str, Any]:
     writer = Writer(server)
     try:
@@ -224,38 +134,11 @@ def prefect_estate(server: PrefectServer, runs: int, every: int) -> dict[str, An
         start = time.perf_counter()
         for i in range(runs):
             expected = first + SPREAD * i / runs
-            prefect_run(writer, flow["id"], i, expected, fails(i, every))
+            create_run(writer, flow["id"], i, expected, 3, fails(i, every))
             progress("prefect: finished flow runs", i + 1, runs, start)
         return {"create_s": time.perf_counter() - start, "requests": writer.requests}
     finally:
         writer.close()
-
-
-def dagster_estate(server: DagsterServer, defs: Path, runs: int, every: int) -> dict[str, Any]:
-    """``runs`` executed runs of the job in one process of Dagster's venv."""
-    argv = [str(server.bin / "python"), "-c", DAGSTER_ESTATE, str(defs), str(runs), str(every)]
-    tail: deque[str] = deque(maxlen=40)
-    start = time.perf_counter()
-    with subprocess.Popen(
-        argv,
-        env=server.env(),
-        cwd=defs,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    ) as process:
-        assert process.stdout is not None
-        for line in process.stdout:
-            if line.startswith("PROGRESS "):
-                done, spent = int(line.split()[1]), float(line.split()[2])
-                print(f"  dagster: executed runs {done:,}/{runs:,}, {done / spent:,.1f}/s")
-            else:
-                tail.append(line.rstrip())
-        code = process.wait()
-    if code != 0:
-        raise RuntimeError(f"creating the Dagster estate failed ({code}):\n" + "\n".join(tail))
-    return {"create_s": time.perf_counter() - start}
 
 
 # -- the baseline: each orchestrator's own API ----------------------------------------------------
@@ -569,7 +452,7 @@ def main(argv: list[str] | None = None) -> None:
             results["estate"] = {
                 "airflow": airflow_estate(airflow, args.runs, every),
                 "prefect": prefect_estate(prefect, args.runs, every),
-                "dagster": dagster_estate(dagster, defs, args.runs, every),
+                "dagster": create_dagster_estate(dagster, defs, args.runs, every),
             }
             expected_failed = sum(fails(i, every) for i in range(args.runs))
 

@@ -104,9 +104,12 @@ def task_key(step: int) -> str:
     return f"step_{step}-{hashlib.sha256(f'step_{step}'.encode()).hexdigest()[:8]}"
 
 
-def create_run(writer: Writer, flow_id: str, i: int, expected: datetime, tasks: int) -> None:
-    """Flow run ``i``: SCHEDULED at ``expected``, RUNNING, its task runs (each RUNNING, then
-    COMPLETED, fed by the one before), COMPLETED."""
+def create_run(
+    writer: Writer, flow_id: str, i: int, expected: datetime, tasks: int, failed: bool = False
+) -> None:
+    """Flow run ``i``: SCHEDULED at ``expected``, RUNNING, ``tasks`` task runs in a chain (each
+    RUNNING, then COMPLETED, fed by the one before; the last FAILED when the run fails), then
+    COMPLETED or FAILED."""
     run = writer.post(
         "/flow_runs/",
         {
@@ -137,9 +140,10 @@ def create_run(writer: Writer, flow_id: str, i: int, expected: datetime, tasks: 
                 "state": {"type": "RUNNING"},
             },
         )
-        writer.set_state("task_runs", task_run["id"], "COMPLETED")
+        last_failed = failed and step == tasks - 1
+        writer.set_state("task_runs", task_run["id"], "FAILED" if last_failed else "COMPLETED")
         previous = task_run["id"]
-    writer.set_state("flow_runs", run["id"], "COMPLETED")
+    writer.set_state("flow_runs", run["id"], "FAILED" if failed else "COMPLETED")
 
 
 def create_estate(writer: Writer, runs: int, tasks: int) -> dict[str, Any]:
