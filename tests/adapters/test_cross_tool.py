@@ -30,14 +30,13 @@ from catalog.store.store import Store
 from catalog.sync import SyncStatus, sync_sources
 from tests.api.conftest import GraphQLClient
 from tests.catalog.store.snapshot import snapshot
-from tests.peers.airflow import PASSWORD, USERNAME, AirflowStack
+from tests.peers.airflow import PASSWORD, PASSWORD_ENV, USERNAME, AirflowStack
 from tests.peers.dagster import DagsterServer
 from tests.peers.prefect import PrefectServer
 from tests.peers.tempox import serve
 
 pytestmark = [pytest.mark.peers, pytest.mark.xdist_group("peers")]
 
-PASSWORD_ENV = "TEMPOX_TEST_AIRFLOW_PASSWORD"
 RAW_ORDERS = "s3://lake/raw/orders"
 ORDERS = "postgres://warehouse:5432/orders"  # Dagster's warehouse/orders, by the rule
 DAILY_REVENUE = "postgres://warehouse:5432/daily_revenue"

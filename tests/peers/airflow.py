@@ -24,6 +24,7 @@ from tests.peers.venvs import ensure_venv
 AIRFLOW_VERSION = "3.3.2"
 USERNAME = "admin"
 PASSWORD = "admin-password"
+PASSWORD_ENV = "TEMPOX_TEST_AIRFLOW_PASSWORD"  # where the tests give Tempox the password
 DONE = {"success", "failed"}
 
 

@@ -4,7 +4,6 @@ problem, is recorded on the source, other sources still sync, and the next sync 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,25 +13,12 @@ from catalog.config import Settings, parse_settings
 from catalog.store import tables as t
 from catalog.store.store import Store
 from catalog.sync import SyncResult, SyncStatus, sync_sources
-from tests.peers.airflow import PASSWORD, USERNAME, AirflowStack
+from tests.peers.airflow import PASSWORD, PASSWORD_ENV, USERNAME, AirflowStack
 from tests.peers.proxy import FaultProxy
 
 pytestmark = [pytest.mark.peers, pytest.mark.xdist_group("peers")]
-PASSWORD_ENV = "TEMPOX_TEST_AIRFLOW_PASSWORD"
 TOKEN_ENV = "TEMPOX_TEST_AIRFLOW_TOKEN"
 SYNTHETIC = {"kind": "synthetic", "pipelines": 2, "tasks_per_pipeline": 2, "runs_per_pipeline": 3}
-
-
-@pytest.fixture(autouse=True)
-def _password(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
-
-
-@pytest.fixture
-def proxy(airflow: AirflowStack) -> Iterator[FaultProxy]:
-    p = FaultProxy(airflow.url)
-    yield p
-    p.close()
 
 
 def settings(url: str, **options: Any) -> Settings:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -16,24 +15,11 @@ from catalog.store.store import Store
 from catalog.sync import SyncResult, SyncStatus, sync_sources
 from tests.adapters.views import catalog_edges, catalog_runs
 from tests.catalog.store.snapshot import snapshot
-from tests.peers.airflow import PASSWORD, USERNAME, AirflowStack
+from tests.peers.airflow import PASSWORD_ENV, USERNAME, AirflowStack
 from tests.peers.processes import wait_until
 from tests.peers.proxy import FaultProxy
 
 pytestmark = [pytest.mark.peers, pytest.mark.xdist_group("peers")]
-PASSWORD_ENV = "TEMPOX_TEST_AIRFLOW_PASSWORD"
-
-
-@pytest.fixture(autouse=True)
-def _password(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
-
-
-@pytest.fixture
-def proxy(airflow: AirflowStack) -> Iterator[FaultProxy]:
-    p = FaultProxy(airflow.url)
-    yield p
-    p.close()
 
 
 def sync(store: Store, url: str, **options: Any) -> SyncResult:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,23 +12,10 @@ import pytest
 from adapters.airflow.config import AirflowConfig
 from adapters.airflow.session import RENEW_BEFORE_S, AirflowSession
 from catalog.errors import AdapterError
-from tests.peers.airflow import PASSWORD, USERNAME, AirflowStack
+from tests.peers.airflow import PASSWORD_ENV, USERNAME, AirflowStack
 from tests.peers.proxy import FaultProxy
 
 pytestmark = [pytest.mark.peers, pytest.mark.xdist_group("peers")]
-PASSWORD_ENV = "TEMPOX_TEST_AIRFLOW_PASSWORD"
-
-
-@pytest.fixture(autouse=True)
-def _password(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
-
-
-@pytest.fixture
-def proxy(airflow: AirflowStack) -> Iterator[FaultProxy]:
-    p = FaultProxy(airflow.url)
-    yield p
-    p.close()
 
 
 @pytest.fixture(scope="module")

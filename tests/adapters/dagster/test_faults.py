@@ -5,7 +5,6 @@ recovers."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,13 +20,6 @@ pytestmark = [pytest.mark.peers, pytest.mark.xdist_group("peers")]
 SYNTHETIC = {"kind": "synthetic", "pipelines": 2, "tasks_per_pipeline": 2, "runs_per_pipeline": 3}
 URL = r"http://127\.0\.0\.1:\d+"
 RUNS = "query { runsOrError { ... on Runs { results { runId } } } }"
-
-
-@pytest.fixture
-def proxy(dagster_server: DagsterServer) -> Iterator[FaultProxy]:
-    p = FaultProxy(dagster_server.root)
-    yield p
-    p.close()
 
 
 def settings(url: str, **options: Any) -> Settings:

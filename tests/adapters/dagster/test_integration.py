@@ -3,7 +3,6 @@ Dagster's GraphQL API reports."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,13 +32,6 @@ pytestmark = [pytest.mark.peers, pytest.mark.xdist_group("peers")]
 RULES = [{"prefix": ["lake"], "namespace": "s3://lake"}]
 RUN_STATUS = {"SUCCESS": "success", "FAILURE": "failed", "STARTED": "running"}
 STEP_STATUS = {"SUCCESS": "success", "FAILURE": "failed", "SKIPPED": "skipped"}
-
-
-@pytest.fixture
-def proxy(dagster_server: DagsterServer) -> Iterator[FaultProxy]:
-    p = FaultProxy(dagster_server.root)
-    yield p
-    p.close()
 
 
 def sync(store: Store, url: str, **options: Any) -> SyncResult:

@@ -38,13 +38,6 @@ def real(dagster_server: DagsterServer) -> Iterator[DagsterSession]:
     s.close()
 
 
-@pytest.fixture
-def proxy(dagster_server: DagsterServer) -> Iterator[FaultProxy]:
-    p = FaultProxy(dagster_server.root)
-    yield p
-    p.close()
-
-
 def failure(s: DagsterSession, what: str, document: str = queries.WORKSPACE) -> str:
     with pytest.raises(AdapterError) as caught:
         s.query(what, document)

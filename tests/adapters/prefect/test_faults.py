@@ -38,13 +38,6 @@ def secured_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
         server.stop()
 
 
-@pytest.fixture
-def proxy(prefect_server: PrefectServer) -> Iterator[FaultProxy]:
-    p = FaultProxy(prefect_server.root)
-    yield p
-    p.close()
-
-
 def settings(url: str, **options: Any) -> Settings:
     prefect = {"kind": "prefect", "api_url": url, "timeout": "2s"} | options
     return parse_settings({"sources": {"prefect": prefect, "synthetic": SYNTHETIC}}, file="t.toml")

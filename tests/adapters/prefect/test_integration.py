@@ -3,7 +3,6 @@ reports."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,13 +46,6 @@ ASSET_EVENT_KINDS = {
     "prefect.asset.materialization.failed": "observed",
     "prefect.asset.referenced": "consumed",
 }
-
-
-@pytest.fixture
-def proxy(prefect_server: PrefectServer) -> Iterator[FaultProxy]:
-    p = FaultProxy(prefect_server.root)
-    yield p
-    p.close()
 
 
 def sync(store: Store, url: str, **options: Any) -> SyncResult:
