@@ -3,12 +3,16 @@ against each orchestrator's own API."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 
 from catalog.store import tables as t
 from catalog.store.store import Store
+from catalog.sync import SyncResult, SyncStatus
+from tests.catalog.store.snapshot import snapshot
+from tests.peers.proxy import FaultProxy
 
 
 def catalog_runs(store: Store) -> dict[str, t.Run]:
@@ -75,3 +79,22 @@ def pipeline_of_runs(store: Store) -> dict[str, str]:
                 )
             )
         }
+
+
+def assert_a_second_sync_changes_nothing(
+    store: Store, sync: Callable[..., SyncResult], url: str, proxy: FaultProxy, requests: int
+) -> None:
+    """Synced twice, the catalog is the same; synced again with a short overlap, so that
+    nothing of the estate is recent enough to be read again, it costs at most ``requests``."""
+    first_sync = sync(store, url)
+    assert first_sync.status is SyncStatus.OK, first_sync.error
+    before = snapshot(store)
+    again = sync(store, url)
+    assert again.status is SyncStatus.OK, again.error
+    assert snapshot(store) == before
+    first = proxy.count()
+    result = sync(store, url, overlap="1s")
+    assert result.status is SyncStatus.OK, result.error
+    skip = ("sync_state", "source")  # the source's settings now say overlap = "1s"
+    assert snapshot(store, skip=skip) == {k: v for k, v in before.items() if k != "source"}
+    assert proxy.count() - first <= requests, proxy.requests[first:]

@@ -13,8 +13,7 @@ from catalog.config import parse_settings
 from catalog.store import tables as t
 from catalog.store.store import Store
 from catalog.sync import SyncResult, SyncStatus, sync_sources
-from tests.adapters.views import catalog_edges, catalog_runs
-from tests.catalog.store.snapshot import snapshot
+from tests.adapters.views import assert_a_second_sync_changes_nothing, catalog_edges, catalog_runs
 from tests.peers.airflow import PASSWORD_ENV, USERNAME, AirflowStack
 from tests.peers.processes import wait_until
 from tests.peers.proxy import FaultProxy
@@ -208,18 +207,9 @@ def test_assets_and_asset_event_lineage_equal_the_api(store: Store, airflow: Air
 def test_a_second_sync_changes_nothing_and_costs_a_handful_of_requests(
     store: Store, airflow: AirflowStack, proxy: FaultProxy
 ) -> None:
-    synced(store, proxy.url)
-    before = snapshot(store)
-    synced(store, proxy.url)
-    assert snapshot(store) == before
     # With a short overlap, nothing of this estate is recent enough to be read again: sign in,
     # DAGs, import errors, DAG versions, dag runs, unfinished runs, task instances, asset events.
-    first = proxy.count()
-    result = sync(store, proxy.url, overlap="1s")
-    assert result.status is SyncStatus.OK, result.error
-    skip = ("sync_state", "source")  # the source's settings now say overlap = "1s"
-    assert snapshot(store, skip=skip) == {k: v for k, v in before.items() if k != "source"}
-    assert proxy.count() - first <= 8, proxy.requests[first:]
+    assert_a_second_sync_changes_nothing(store, sync, proxy.url, proxy, 8)
 
 
 def test_new_runs_appear_after_the_next_sync(store: Store, airflow: AirflowStack) -> None:

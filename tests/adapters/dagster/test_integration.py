@@ -16,13 +16,13 @@ from catalog.store import tables as t
 from catalog.store.store import Store
 from catalog.sync import SyncResult, SyncStatus, sync_sources
 from tests.adapters.views import (
+    assert_a_second_sync_changes_nothing,
     catalog_attempts,
     catalog_edges,
     catalog_labels,
     catalog_runs,
     pipeline_of_runs,
 )
-from tests.catalog.store.snapshot import snapshot
 from tests.peers.dagster import DagsterServer
 from tests.peers.proxy import FaultProxy
 
@@ -318,18 +318,9 @@ def test_freshness_in_the_catalog_follows_dagsters_policies(
 def test_a_second_sync_changes_nothing_and_costs_a_handful_of_requests(
     store: Store, dagster_server: DagsterServer, proxy: FaultProxy
 ) -> None:
-    synced(store, proxy.url)
-    before = snapshot(store)
-    synced(store, proxy.url)
-    assert snapshot(store) == before
     # With a short overlap nothing of this estate is recent enough to be read again:
     # the workspace, asset definitions, runs, assets' latest materialisations, checks.
-    first = proxy.count()
-    result = sync(store, proxy.url, overlap="1s")
-    assert result.status is SyncStatus.OK, result.error
-    skip = ("sync_state", "source")  # the source's settings now say overlap = "1s"
-    assert snapshot(store, skip=skip) == {k: v for k, v in before.items() if k != "source"}
-    assert proxy.count() - first <= 5, proxy.requests[first:]
+    assert_a_second_sync_changes_nothing(store, sync, proxy.url, proxy, 5)
 
 
 def test_new_runs_and_materialisations_appear_after_the_next_sync(

@@ -14,13 +14,13 @@ from catalog.store import tables as t
 from catalog.store.store import Store
 from catalog.sync import SyncResult, SyncStatus, sync_sources
 from tests.adapters.views import (
+    assert_a_second_sync_changes_nothing,
     catalog_attempts,
     catalog_edges,
     catalog_labels,
     catalog_runs,
     pipeline_of_runs,
 )
-from tests.catalog.store.snapshot import snapshot
 from tests.peers.prefect import PrefectServer
 from tests.peers.processes import wait_until
 from tests.peers.proxy import FaultProxy
@@ -298,18 +298,9 @@ def test_a_second_sync_changes_nothing_and_costs_a_handful_of_requests(
     store: Store, prefect_server: PrefectServer, proxy: FaultProxy
 ) -> None:
     url = f"{proxy.url}/api"
-    synced(store, url)
-    before = snapshot(store)
-    synced(store, url)
-    assert snapshot(store) == before
     # With a short overlap nothing of this estate is recent enough to be read again: the CSRF
     # token, flows, deployments, flow runs (due, unfinished, ended), asset events.
-    first = proxy.count()
-    result = sync(store, url, overlap="1s")
-    assert result.status is SyncStatus.OK, result.error
-    skip = ("sync_state", "source")  # the source's settings now say overlap = "1s"
-    assert snapshot(store, skip=skip) == {k: v for k, v in before.items() if k != "source"}
-    assert proxy.count() - first <= 7, proxy.requests[first:]
+    assert_a_second_sync_changes_nothing(store, sync, url, proxy, 7)
 
 
 def test_new_flow_runs_appear_after_the_next_sync(
