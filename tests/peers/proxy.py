@@ -1,10 +1,11 @@
 """A forwarding HTTP proxy between Tempox and a real server, which injects faults on request.
 
 Modes: ``pass`` (forward as is), ``down`` (nothing listens: connection refused), ``error``
-(answer 500 without asking the server), ``slow`` (wait ``delay`` seconds, then forward),
-``garbage`` (answer 200 with a body that is not JSON), ``rewrite`` (forward the request body
-changed by a function: the real server then answers a request it finds wrong). Every request
-that reaches the proxy is counted, so tests can say how many requests a sync made.
+(answer 500, or another status and body, without asking the server), ``slow`` (wait
+``delay`` seconds, then forward), ``garbage`` (answer 200 with a body that is not JSON),
+``rewrite`` (forward the request body changed by a function: the real server then answers a
+request it finds wrong). Every request that reaches the proxy is counted, so tests can say
+how many requests a sync made.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class FaultProxy:
         self.only = ""  # faults hit only request paths starting with this
         self.after = 0  # this many more requests pass before faults begin
         self.rewrite: Callable[[bytes], bytes] = lambda body: body
+        self.status, self.body = 500, b"Internal Server Error"
         self.requests: list[str] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -54,8 +56,12 @@ class FaultProxy:
         only: str = "",
         after: int = 0,
         rewrite: Callable[[bytes], bytes] | None = None,
+        status: int = 500,
+        body: bytes = b"Internal Server Error",
     ) -> None:
+        """``status`` and ``body``: what ``error`` answers (a gateway's 502, an empty 503 …)."""
         self.delay, self.only, self.after = delay, only, after
+        self.status, self.body = status, body
         self.rewrite = rewrite or (lambda body: body)
         if mode == "down" and self._server is not None:
             self._close()
@@ -110,7 +116,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._forward(body)
             return
         if proxy.mode == "error":
-            self._answer(500, b"Internal Server Error", "text/plain")
+            self._answer(proxy.status, proxy.body, "text/plain")
             return
         if proxy.mode == "garbage":
             self._answer(200, GARBAGE, "application/json")

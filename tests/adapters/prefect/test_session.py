@@ -1,14 +1,13 @@
-"""What :meth:`PrefectSession.call` makes of each way a call can go wrong, without a server.
+"""What :meth:`PrefectSession.call` makes of each way a call can go wrong.
 
 Only real failure modes: a port nothing listens on, a socket that accepts and never answers,
-prefect's own models refusing a body, and httpx's own errors around real ``httpx.Response``
-objects. ``call`` takes any callable, so a plain function stands in for a client method where
-the failure is the exception it raises.
+a host that does not resolve, and the real Prefect server's answers, or a forwarding proxy's
+in its place (an error status, garbage). ``call`` takes any callable, so a plain function
+stands in for a client method where what matters is what ``call`` does with it.
 """
 
 from __future__ import annotations
 
-import json
 import socket
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -17,13 +16,14 @@ from uuid import UUID
 
 import httpx
 import pytest
-from prefect.client.schemas.objects import FlowRun
-from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 
 from adapters.prefect.config import PrefectConfig
 from adapters.prefect.session import NotFound, PrefectSession, _first_line
 from catalog.errors import AdapterError
+from tests.peers.prefect import PrefectServer
+from tests.peers.proxy import FaultProxy
 
+pytestmark = [pytest.mark.peers, pytest.mark.xdist_group("peers")]
 RUN_ID = UUID("37559b6a-e391-4f0c-a967-de58a712f672")
 URL = "http://127.0.0.1:4200/api"
 
@@ -48,20 +48,6 @@ def failure(s: PrefectSession, what: str, method: Callable[..., Any], *args: Any
 def answered(status: int, body: str = "", path: str = "/api/flow_runs/filter") -> httpx.Response:
     request = httpx.Request("POST", f"http://127.0.0.1:4200{path}")
     return httpx.Response(status, text=body, request=request)
-
-
-def raises(exc: BaseException) -> Callable[..., Any]:
-    def method(*args: Any, **kwargs: Any) -> Any:
-        raise exc
-
-    return method
-
-
-def status_error(response: httpx.Response) -> httpx.HTTPStatusError:
-    """What ``response.raise_for_status()`` raises for it, as the client's calls raise it."""
-    with pytest.raises(httpx.HTTPStatusError) as caught:
-        response.raise_for_status()
-    return caught.value
 
 
 # -- the network --------------------------------------------------------------------------------
@@ -132,85 +118,64 @@ def test_a_host_that_does_not_resolve_is_not_called_refused() -> None:
 # -- answers that are not the documented JSON ---------------------------------------------------
 
 
-def test_a_body_the_client_models_refuse(prod: PrefectSession) -> None:
-    def read() -> FlowRun:  # what the client does with a flow run whose id is not a UUID
-        return FlowRun.model_validate({"id": "not-a-uuid", "flow_id": str(RUN_ID)})
-
-    found = failure(prod, "GET /flow_runs/x", read)
-    assert found == (
-        f"Prefect at {URL} sent an answer to GET /flow_runs/x that is not the JSON its API "
-        "documents: 1 validation error for FlowRun"
-    )
+# -- answers: the real server, behind a proxy that can answer in its place ------------------------
 
 
-def test_a_body_that_is_not_json(prod: PrefectSession) -> None:
-    page = answered(200, "<html><body>Maintenance</body></html>")
-    found = failure(prod, "POST /flow_runs/filter", page.json)
+@pytest.fixture
+def served(prefect_server: PrefectServer, proxy: FaultProxy) -> Iterator[PrefectSession]:
+    """A session on the real server through the proxy (no retries: one answer per call)."""
+    s = session(f"{proxy.url}/api", retries=0)
+    yield s
+    s.close()
+
+
+def test_an_object_that_is_not_there(served: PrefectSession) -> None:
+    with pytest.raises(NotFound) as caught:
+        served.call(f"GET /flow_runs/{RUN_ID}", served.client.read_flow_run, RUN_ID)
+    assert str(caught.value) == f"{where(served)}: GET /flow_runs/{RUN_ID}: not found"
+    assert isinstance(caught.value, AdapterError)
+    assert caught.value.__cause__ is None
+
+
+def test_a_body_that_is_not_json(served: PrefectSession, proxy: FaultProxy) -> None:
+    proxy.set("garbage")
+    found = failure(served, "POST /flows/filter", served.client.read_flows)
     assert found.startswith(
-        f"Prefect at {URL} sent an answer to POST /flow_runs/filter that is not the JSON its "
-        "API documents: Expecting value"
+        f"{where(served)} sent an answer to POST /flows/filter that is not the JSON its "
+        "API documents: "
     )
 
 
-def test_a_value_error(prod: PrefectSession) -> None:
-    found = failure(prod, "GET /x", raises(ValueError("bad timestamp\nsecond line")))
-    assert found.endswith("that is not the JSON its API documents: bad timestamp")
-
-
-# -- status codes -------------------------------------------------------------------------------
-
-
-def test_a_server_error(prod: PrefectSession) -> None:
-    body = json.dumps({"exception_message": "Internal Server Error"}, indent=2)
-    error = status_error(answered(500, body))
-    found = failure(prod, "POST /flow_runs/filter", raises(error))
-    assert found == (
-        f"Prefect at {URL} answered POST /flow_runs/filter with 500 Internal Server Error: "
-        '{ "exception_message": "Internal Server Error" }'
-    )
-
-
-def test_the_client_s_own_status_error(prod: PrefectSession) -> None:
-    """The client raises PrefectHTTPStatusError, a subclass, around the same response."""
-    response = answered(503, '{"detail": "database is locked"}')
-    error = PrefectHTTPStatusError.from_httpx_error(status_error(response))
-    found = failure(prod, "POST /flows/filter", raises(error))
-    assert found == (
-        f"Prefect at {URL} answered POST /flows/filter with 503 Service Unavailable: "
-        '{"detail": "database is locked"}'
-    )
-
-
-def test_an_empty_error_body(prod: PrefectSession) -> None:
-    found = failure(prod, "POST /flows/filter", raises(status_error(answered(502, ""))))
-    assert (
-        found == f"Prefect at {URL} answered POST /flows/filter with 502 Bad Gateway: (empty body)"
-    )
-
-
-def test_a_long_error_body_is_trimmed(prod: PrefectSession) -> None:
-    body = "<html>" + "x" * 500 + "</html>"
-    found = failure(prod, "GET /x", raises(status_error(answered(500, body))))
-    assert found.endswith(": " + body[:200])
+@pytest.mark.parametrize(
+    ("status", "body", "shown"),
+    [
+        (500, b"Internal Server Error", "500 Internal Server Error: Internal Server Error"),
+        (503, b'{"detail": "database is locked"}', '503 Service Unavailable: {"detail": "data'),
+        (502, b"", "502 Bad Gateway: (empty body)"),
+        (500, b"<html>" + b"x" * 500 + b"</html>", "500 Internal Server Error: <html>" + "x" * 194),
+    ],
+)
+def test_an_error_answer_names_its_status_and_body(
+    served: PrefectSession, proxy: FaultProxy, status: int, body: bytes, shown: str
+) -> None:
+    proxy.set("error", status=status, body=body)
+    found = failure(served, "POST /flows/filter", served.client.read_flows)
+    assert found.startswith(f"{where(served)} answered POST /flows/filter with {shown}")
+    assert len(found) - len(f"{where(served)} answered POST /flows/filter with ") < 240
 
 
 @pytest.mark.parametrize("status", [401, 403])
-def test_refused_credentials(prod: PrefectSession, status: int) -> None:
-    error = status_error(answered(status, '{"detail": "Unauthorized"}'))
-    found = failure(prod, "POST /flows/filter", raises(error))
+def test_refused_credentials(served: PrefectSession, proxy: FaultProxy, status: int) -> None:
+    proxy.set("error", status=status, body=b'{"exception_message": "Unauthorized"}')
+    found = failure(served, "POST /flows/filter", served.client.read_flows)
     assert found == (
-        f"Prefect at {URL} refused POST /flows/filter ({status}): the credentials (api_key_env "
+        f"{where(served)} refused POST /flows/filter ({status}): the credentials (api_key_env "
         "or auth_string_env) are missing, wrong or lack access to this workspace"
     )
 
 
-def test_an_object_that_is_not_there(prod: PrefectSession) -> None:
-    error = status_error(answered(404, '{"detail": "Flow run not found"}', "/api/flow_runs/x"))
-    with pytest.raises(NotFound) as caught:
-        prod.call(f"GET /flow_runs/{RUN_ID}", raises(ObjectNotFound(http_exc=error)))
-    assert str(caught.value) == f"Prefect at {URL}: GET /flow_runs/{RUN_ID}: not found"
-    assert isinstance(caught.value, AdapterError)
-    assert caught.value.__cause__ is None
+def where(s: PrefectSession) -> str:
+    return f"Prefect at {s.config.api_url}"
 
 
 def test_a_working_call_returns_its_answer(prod: PrefectSession) -> None:
