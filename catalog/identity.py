@@ -135,7 +135,7 @@ class _Resolver:
         self.changed = True
         if a.alias:  # the source's own name for it stays its alias; the spelling is kept too
             self._renamed.setdefault(a.uri, (identity, reason))
-            return replace(a, uri=identity, alias_reason=a.alias_reason or reason)
+            return replace(a, uri=identity)
         return replace(a, uri=identity, alias=a.uri, alias_reason=reason)
 
     def field(self, record: _R, name: str) -> _R:

@@ -88,7 +88,7 @@ def test_a_batch_names_every_asset_canonically_and_keeps_the_sources_spelling() 
     # The source's names stay aliases, with why they differ; so does every spelling met.
     assert [(a.uri, a.alias, a.alias_reason) for a in out.assets] == [
         (r, raw, why),
-        (c, "clean_orders", why),
+        (c, "clean_orders", None),  # the source's own name for it: no reason to give
         (c, clean, why),
     ]
     assert [e.asset_uri for e in out.asset_events] == [c]
