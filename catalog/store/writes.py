@@ -515,22 +515,23 @@ class _BatchWriter:
         first: dict[str, AssetRecord] = {}
         for a in b.assets:
             first.setdefault(a.uri, a)
+        for a in first.values():
+            try:
+                check_policy(a.freshness_max_age_s, a.freshness_cron, a.freshness_timezone)
+            except InvalidPolicy as exc:
+                raise AdapterError(f"asset {a.uri!r}: freshness policy: {exc}") from None
+        # Rows are created in the batch's order first: ids follow what the source reported.
+        self.upsert(_asset, [{"uri": u, "meta": {}} for u in first], ["uri"])
         # Metadata is merged, not replaced: each tool describes the asset under its own keys,
-        # and a sync that repeats what is stored changes nothing.
+        # and a sync that repeats what is stored changes nothing. Read after the rows exist,
+        # so that the read locks them.
         stored = self._asset_meta([u for u, a in first.items() if a.metadata])
         described = [
             replace(a, metadata={**stored.get(a.uri, {}), **a.metadata}) if a.metadata else a
             for a in first.values()
         ]
-        for a in described:
-            try:
-                check_policy(a.freshness_max_age_s, a.freshness_cron, a.freshness_timezone)
-            except InvalidPolicy as exc:
-                raise AdapterError(f"asset {a.uri!r}: freshness policy: {exc}") from None
         # Several sources describe the same asset; one that knows less keeps what others said.
         # A freshness policy is one thing: a source that states one replaces all of it.
-        # Rows are created in the batch's order first: ids follow what the source reported.
-        self.upsert(_asset, [{"uri": a.uri, "meta": {}} for a in described], ["uri"])
         scalar = ["kind", "description"]
         policy = ["freshness_max_age_s", "freshness_cron", "freshness_timezone"]
         for with_meta in (True, False):
@@ -589,7 +590,11 @@ class _BatchWriter:
     def _asset_meta(self, uris: list[str]) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
         for part in chunks(sorted(uris)):
+            # Locked until this batch commits: two sources syncing at once describe the same
+            # asset, and a merge from a stale read would drop the other's keys. (SQLite holds
+            # the database's write lock already; it has no row locks to take.)
             q = select(_asset.c.uri, _asset.c.meta).where(_asset.c.uri.in_(part))
+            q = q.order_by(_asset.c.uri).with_for_update()
             out.update({u: dict(m or {}) for u, m in self.conn.execute(q)})
         return out
 
