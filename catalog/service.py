@@ -27,10 +27,13 @@ from catalog.pagination import MAX_PAGE, Page, PageRequest
 from catalog.store import reads
 from catalog.store import tables as t
 from catalog.store.store import DATA_VERSION, Store, utcnow
+from catalog.trends import Trend, slower_tasks
 
 M = TypeVar("M", t.Source, t.Pipeline, t.Task, t.Run, t.TaskRun, t.Asset, t.AssetEvent)
 
 LAST_WEEK = timedelta(days=7)
+TREND_HORIZON = timedelta(days=90)  # attempts older than this are not read for trends
+MAX_TREND_RUNS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +114,30 @@ class Catalog:
     def count_produced_between(self, start: datetime, end: datetime) -> int:
         with self.store.session() as s:
             return reads.count_produced_between(s, start, end)
+
+    def slower_tasks(
+        self,
+        recent: int = 5,
+        baseline: int = 20,
+        min_ratio: float = 1.2,
+        since: datetime | None = None,
+        first: int = 50,
+    ) -> list[Trend]:
+        """Tasks whose last ``recent`` successful attempts take ``min_ratio`` times as long
+        (median) as the ``baseline`` before them, slowest-growing first; attempts started
+        before ``since`` (default: 90 days ago) are not read."""
+        for name, value in (("recent", recent), ("baseline", baseline)):
+            if not 1 <= value <= MAX_TREND_RUNS:
+                raise InvalidArgument(name, f"must be between 1 and {MAX_TREND_RUNS}, got {value}")
+        if not min_ratio > 0:
+            raise InvalidArgument("minRatio", f"must be above 0, got {min_ratio}")
+        if not 0 <= first <= MAX_PAGE:
+            raise InvalidArgument("first", f"must be between 0 and {MAX_PAGE}, got {first}")
+        check_aware("since", since)
+        since = since or self.clock() - TREND_HORIZON
+        with self.store.session() as s:
+            durations = reads.read_latest_durations(s, since, recent + baseline)
+        return slower_tasks(durations, recent, baseline, min_ratio)[:first]
 
     # -- single things ------------------------------------------------------------------------
 

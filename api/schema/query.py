@@ -14,6 +14,7 @@ from api.schema.enums import Direction
 from api.schema.inputs import AssetFilter, LineageNodeInput, PipelineFilter, RunFilter, parse_id
 from api.schema.lineage import Impact, LineageGraph
 from api.schema.links import LikelyMatch
+from api.schema.trends import SlowerTask
 from api.schema.types import After, Asset, AssetEvent, First, NotFound, Pipeline, Run, Source
 from catalog.errors import InvalidArgument
 from catalog.pagination import DEFAULT_PAGE, Page, PageRequest
@@ -177,6 +178,25 @@ class Query:
     async def likely_matches(self, info: Info, first: First = DEFAULT_PAGE) -> list[LikelyMatch]:
         found = await run_sync(info.context.catalog.likely_matches, first)
         return [LikelyMatch.from_match(m) for m in found]
+
+    @strawberry.field(
+        description="Tasks getting slower: each task's last `recent` successful attempts take "
+        "`minRatio` times as long (median) as the `baseline` attempts before them. Fastest "
+        "growing first; attempts started before `since` (default: 90 days ago) are not read."
+    )
+    async def slower_tasks(
+        self,
+        info: Info,
+        recent: int = 5,
+        baseline: int = 20,
+        min_ratio: float = 1.2,
+        since: datetime | None = None,
+        first: First = DEFAULT_PAGE,
+    ) -> list[SlowerTask]:
+        found = await run_sync(
+            info.context.catalog.slower_tasks, recent, baseline, min_ratio, since, first
+        )
+        return [SlowerTask.from_trend(tr) for tr in found]
 
     @strawberry.field(description="What a run produced or should have, and everything downstream.")
     async def impact(self, info: Info, run: strawberry.ID, depth: int = 10) -> ImpactResult:

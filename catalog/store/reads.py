@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
-from catalog.enums import AssetEventKind
+from catalog.enums import AssetEventKind, RunStatus
 from catalog.errors import InvalidArgument
 from catalog.filters import AssetFilter, PipelineFilter, RunFilter
 from catalog.pagination import Page, PageRequest, decode_cursor, encode_cursor
@@ -28,6 +28,7 @@ SOURCE = t.table(t.Source).c
 TASK = t.table(t.Task).c
 EDGE = t.table(t.LineageEdge).c
 LINK = t.table(t.AssetLink).c
+TASK_RUN = t.table(t.TaskRun).c
 SYNC = t.table(t.SyncState).c
 
 
@@ -411,3 +412,27 @@ def read_assets_produced_by_run(session: Session, run_id: int) -> list[int]:
         .distinct()
     )
     return list(session.scalars(query))
+
+
+def read_latest_durations(
+    session: Session, since: datetime, per_task: int
+) -> list[tuple[int, int, float]]:
+    """``(task id, rank, seconds)`` of each task's latest ``per_task`` successful attempts
+    started since ``since``; rank 1 is the latest. One pass over ix_task_run_task_started."""
+    tr = TASK_RUN
+    rank = func.row_number().over(
+        partition_by=tr.task_id, order_by=(tr.started_at.desc(), tr.id.desc())
+    )
+    ranked = (
+        select(tr.task_id, rank.label("rank"), tr.duration_s)
+        .where(
+            tr.status == RunStatus.SUCCESS.value,
+            tr.duration_s.is_not(None),
+            tr.started_at >= since,
+        )
+        .subquery()
+    )
+    query = select(ranked.c.task_id, ranked.c.rank, ranked.c.duration_s).where(
+        ranked.c.rank <= per_task
+    )
+    return [(task, rank, seconds) for task, rank, seconds in session.execute(query)]

@@ -8,11 +8,12 @@ from catalog.records import AssetRecord, Batch, EdgeRecord, NodeRef
 from catalog.service import Catalog
 from tests.api.conftest import OPERATIONS, GraphQLClient
 from tests.api.estate import CLEAN, DASHBOARD, NOW, RAW, REVENUE, airflow_batch, dagster_batch
+from tests.catalog.trend_estate import slowing_batch
 
 EXERCISED = {
     "Sources", "Pipelines", "Runs", "Run", "FailedRuns", "Assets", "Asset", "StaleAssets",
     "Lineage", "Impact", "ProducedBetween", "ColumnLineage", "LinkAssets", "UnlinkAssets",
-    "LikelyMatches",
+    "LikelyMatches", "SlowerTasks",
 }  # fmt: skip
 
 
@@ -485,6 +486,37 @@ def test_checks_of_an_asset_page_through_equal_timestamps(client: GraphQLClient)
     assert rest["pageInfo"]["hasNextPage"] is False
     names = [c["name"] for c in first["nodes"] + rest["nodes"]]
     assert sorted(names) == ["no_null_ids", "row_count_positive"]
+
+
+def test_slower_tasks_name_the_task_its_pipeline_and_owners(
+    client: GraphQLClient, catalog: Catalog
+) -> None:
+    assert client.operation("SlowerTasks")["slowerTasks"] == []  # the estate holds no trend
+    store = catalog.store
+    store.write_batch(store.ensure_source("airflow-nightly", "airflow"), slowing_batch())
+    found = client.operation("SlowerTasks", {"recent": 3, "baseline": 5})["slowerTasks"]
+    assert found == [
+        {
+            "ratio": 1.7,
+            "recentRuns": 3,
+            "recentMedianSeconds": 170.0,
+            "baselineRuns": 5,
+            "baselineMedianSeconds": 100.0,
+            "task": {
+                "name": "load",
+                "uiUrl": None,
+                "pipeline": {
+                    "name": "nightly",
+                    "owners": ["data-eng@acme.io"],
+                    "source": {"name": "airflow-nightly", "kind": "airflow"},
+                },
+            },
+        }
+    ]
+    errors = client.errors(
+        "{ slowerTasks(recent: 0) { ratio } }",
+    )
+    assert "argument 'recent': must be between 1 and 1000, got 0" in errors[0]["message"]
 
 
 # -- linking assets by hand -----------------------------------------------------------------------
