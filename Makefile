@@ -16,9 +16,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make run: the catalog server on its embedded SQLite database, syncing the example sources
+## make run: the catalog server on its embedded SQLite database, loaded with the demo estate
+## recorded from real Airflow, Prefect and Dagster servers
 run: install
-	$(BIN)/tempox --config examples/tempox.toml serve
+	$(BIN)/tempox demo
 
 ## make test: lint, type checks and the whole test suite (SQLite and PostgreSQL)
 test: install lint typecheck

@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any
 
 import click
+import platformdirs
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -81,6 +82,7 @@ Examples:
   tempox sync                         pull every enabled source once
   tempox sync airflow-prod            pull one source
   tempox serve                        GraphQL at http://127.0.0.1:8000/graphql
+  tempox demo                         serve a demo estate recorded from real servers
   tempox --config prod.toml sources   how each source's last sync went
   tempox db upgrade                   migrate the database to this version
 
@@ -116,10 +118,6 @@ def serve(options: _Options, host: str | None, port: int | None, no_sync: bool) 
 
     GraphiQL, the in-browser query editor, is at /graphql; /healthz answers load balancers.
     """
-    import uvicorn
-
-    from api.app import create_app
-
     settings = options.settings()
     server = settings.server.model_copy(
         update={
@@ -128,17 +126,73 @@ def serve(options: _Options, host: str | None, port: int | None, no_sync: bool) 
             "sync_in_background": settings.server.sync_in_background and not no_sync,
         }
     )
-    settings = replace(settings, server=server)
-    _configure_logging(logging.DEBUG if options.debug else logging.INFO, options.debug)
+    _serve(replace(settings, server=server), options.debug)
+
+
+def _serve(settings: Settings, debug: bool) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    _configure_logging(logging.DEBUG if debug else logging.INFO, debug)
     app = create_app(settings)
+    server = settings.server
     click.echo(
         f"Tempox on http://{server.host}:{server.port}/graphql "
         f"(database {_safe_url(settings.database.url)})",
         err=True,
     )
-    uvicorn.run(
-        app, host=server.host, port=server.port, log_level="debug" if options.debug else "info"
+    uvicorn.run(app, host=server.host, port=server.port, log_level="debug" if debug else "info")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option(
+    "--database",
+    help="Load into this empty database instead (default: a demo.db in your user data "
+    "folder, made afresh on every start).",
+)
+@click.option("--no-serve", is_flag=True, help="Load the demo estate, then exit.")
+@click.pass_obj
+def demo(options: _Options, host: str, port: int, database: str | None, no_serve: bool) -> None:
+    """Load a demo estate recorded from real Airflow, Prefect and Dagster servers, and serve it.
+
+    The recorded answers are replayed through the adapters' own code, times moved so that
+    the recording looks a day old; the OpenLineage events of a BI tool go through the intake.
+    The configuration file, if any, is not read.
+    """
+    from api.demo.estate import load_demo
+
+    url = database or _fresh_demo_database()
+    store = open_store(url, auto_upgrade=True)
+    try:
+        if database is not None and store.read_sources_with_state():
+            raise CliError(f"{_safe_url(url)} already holds a catalog: the demo needs an empty one")
+        loaded = load_demo(store)
+    finally:
+        store.close()
+    _print_results(loaded.results)
+    click.echo(f"openlineage: {_count(loaded.events, 'event', 'events')} through the intake")
+    for miss in loaded.misses:
+        click.echo(f"warning: the recording has no answer for {miss}", err=True)
+    if any(r.status is not SyncStatus.OK for r in loaded.results):
+        raise CliError("the demo estate did not load; see the table above")
+    if no_serve:
+        return
+    settings = Settings().with_database(url)
+    server = settings.server.model_copy(
+        update={"host": host, "port": port, "sync_in_background": False}
     )
+    _serve(replace(settings, server=server), options.debug)
+
+
+def _fresh_demo_database() -> str:
+    path = Path(platformdirs.user_data_dir("tempox", appauthor=False)) / "demo.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in (path, path.with_name("demo.db-wal"), path.with_name("demo.db-shm")):
+        stale.unlink(missing_ok=True)
+    return f"sqlite:///{path}"
 
 
 @main.command()

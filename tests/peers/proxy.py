@@ -5,7 +5,8 @@ Modes: ``pass`` (forward as is), ``down`` (nothing listens: connection refused),
 ``delay`` seconds, then forward), ``garbage`` (answer 200 with a body that is not JSON),
 ``rewrite`` (forward the request body changed by a function: the real server then answers a
 request it finds wrong). Every request that reaches the proxy is counted, so tests can say
-how many requests a sync made.
+how many requests a sync made. With ``recording`` set to a list, every forwarded exchange is
+appended to it, as the demo's recordings keep them (:mod:`api.demo.replay`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
+
+from api.demo.replay import Exchange, kept_headers, redact
 
 Mode = Literal["pass", "down", "error", "slow", "garbage", "rewrite"]
 GARBAGE = b"<html><body>502 Bad Gateway</body></html>\x00\xff"
@@ -38,6 +41,7 @@ class FaultProxy:
         self.rewrite: Callable[[bytes], bytes] = lambda body: body
         self.status, self.body = 500, b"Internal Server Error"
         self.requests: list[str] = []
+        self.recording: list[Exchange] | None = None
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -133,9 +137,22 @@ class _Handler(BaseHTTPRequestHandler):
         conn = http.client.HTTPConnection(proxy.upstream_host, proxy.upstream_port, timeout=120)
         try:
             headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+            if proxy.recording is not None:  # keep answers readable: no gzip
+                headers = {k: v for k, v in headers.items() if k.lower() != "accept-encoding"}
             conn.request(self.command, self.path, body=body, headers=headers)
             response = conn.getresponse()
             data = response.read()
+            if proxy.recording is not None:
+                exchange = Exchange(
+                    self.command,
+                    self.path,
+                    redact(body),
+                    response.status,
+                    kept_headers(response.getheaders()),
+                    data.decode("utf-8"),
+                )
+                with proxy._lock:
+                    proxy.recording.append(exchange)
             self.send_response(response.status, response.reason)
             for key, value in response.getheaders():
                 if key.lower() not in _HOP_BY_HOP and key.lower() != "content-length":

@@ -129,9 +129,37 @@ def slow_parent(seconds: float = 8.0) -> int:
     return child(3)
 
 
+@task
+def refresh_aggregates(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+@flow(name="tempox-nightly-aggregates")
+def nightly_aggregates(seconds: float) -> float:
+    extract()
+    return refresh_aggregates(seconds)
+
+
+# Ten nights of the aggregates: steady at half a second, then longer every night (the demo's
+# "which tasks are getting slower").
+NIGHTLY_SECONDS = (0.5, 0.5, 0.5, 0.5, 0.5, 0.8, 0.9, 1.0, 1.1, 1.2)
+
+
+def nightly_series() -> None:
+    for seconds in NIGHTLY_SECONDS:
+        nightly_aggregates(seconds)
+
+
 FLOWS = {"etl": etl, "failing": failing, "retries": retries, "parent": parent, "assets": assets}
-# Run only when named: slow ones, and the cross-tool test's report on Dagster's table.
-ON_REQUEST = {"slow": slow, "slow-parent": slow_parent, "revenue-report": revenue_report}
+# Run only when named: slow ones, the cross-tool test's report on Dagster's table, and the
+# demo's nightly series.
+ON_REQUEST = {
+    "slow": slow,
+    "slow-parent": slow_parent,
+    "revenue-report": revenue_report,
+    "nightly": nightly_series,
+}
 
 
 def main(names: list[str]) -> None:
