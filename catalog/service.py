@@ -217,6 +217,11 @@ class Catalog:
         with self.store.session() as s:
             return reads.read_children(s, t.AssetAlias, "asset_id", asset_ids)
 
+    def sources_of_assets(self, asset_ids: Sequence[int]) -> list[list[int]]:
+        """Ids of the sources that name each asset or report lineage through it."""
+        with self.store.session() as s:
+            return reads.read_sources_of_assets(s, asset_ids)
+
     def column_lineage_of_assets(self, asset_ids: Sequence[int]) -> list[list[t.ColumnLineage]]:
         """Which input columns each asset's columns derive from, by output column."""
         with self.store.session() as s:

@@ -53,8 +53,7 @@ class LineageNode:
     async def _source_ids(self, info: Info) -> list[int]:
         loaders = info.context.loaders
         if self.kind is NodeKind.ASSET:
-            aliases = await loaders.aliases_of_asset.load(self.pk)
-            return [a.source_id for a in aliases]
+            return await loaders.sources_of_asset.load(self.pk)
         pipeline_id = self.pk
         if self.kind is NodeKind.TASK:
             pipeline_id = (await load_task(info, self.pk)).pipeline_pk

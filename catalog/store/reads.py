@@ -7,11 +7,11 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, func, or_, select, tuple_, union
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
-from catalog.enums import AssetEventKind, RunStatus
+from catalog.enums import AssetEventKind, NodeKind, RunStatus
 from catalog.errors import InvalidArgument
 from catalog.filters import AssetFilter, PipelineFilter, RunFilter
 from catalog.pagination import Page, PageRequest, decode_cursor, encode_cursor
@@ -436,3 +436,19 @@ def read_latest_durations(
         ranked.c.rank <= per_task
     )
     return [(task, rank, seconds) for task, rank, seconds in session.execute(query)]
+
+
+def read_sources_of_assets(session: Session, asset_ids: Sequence[int]) -> list[list[int]]:
+    """Which sources know each asset: those that name it (an alias) or that reported an edge
+    to or from it (a task writing it, a job reading it), in one statement."""
+    ids = list(asset_ids)
+    alias, edge, asset = t.table(t.AssetAlias).c, EDGE, NodeKind.ASSET.value
+    query = union(
+        select(alias.asset_id, alias.source_id).where(alias.asset_id.in_(ids)),
+        select(edge.from_id, edge.source_id).where(edge.from_kind == asset, edge.from_id.in_(ids)),
+        select(edge.to_id, edge.source_id).where(edge.to_kind == asset, edge.to_id.in_(ids)),
+    )
+    found: dict[int, list[int]] = {i: [] for i in ids}
+    for asset_id, source_id in sorted(session.execute(query)):
+        found[asset_id].append(source_id)
+    return [found[i] for i in ids]

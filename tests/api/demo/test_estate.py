@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from starlette.testclient import TestClient
 
+from api.app import create_app
 from api.cli import main
 from api.demo.estate import RECORDING_AGE, load_demo
 from catalog.enums import NodeKind
@@ -18,6 +20,7 @@ from catalog.service import Catalog
 from catalog.store import tables as t
 from catalog.store.store import Store
 from catalog.sync import SyncStatus
+from tests.api.conftest import GraphQLClient
 
 NOW = datetime(2027, 3, 1, 12, tzinfo=UTC)
 RECORDED = NOW - RECORDING_AGE  # where the recording's last answer lands
@@ -104,3 +107,16 @@ def test_the_command_loads_an_empty_database_and_refuses_a_full_one(tmp_path: Pa
     again = CliRunner().invoke(main, ["demo", "--database", url, "--no-serve"])
     assert again.exit_code == 1
     assert "already holds a catalog: the demo needs an empty one" in again.output
+
+
+def test_each_lineage_node_says_which_tools_know_it(catalog: Catalog) -> None:
+    with TestClient(create_app(catalog=catalog)) as http:
+        nodes = GraphQLClient(http).data(
+            """query ($uri: String!) { lineage(node: {asset: $uri}, depth: 10) {
+                 ... on LineageGraph { nodes { tools entity { ... on Asset { uri } } } } } }""",
+            {"uri": RAW_ORDERS},
+        )["lineage"]["nodes"]
+    tools = {n["entity"]["uri"]: n["tools"] for n in nodes if n["entity"].get("uri")}
+    assert tools[RAW_ORDERS] == ["airflow", "dagster"]  # Airflow writes it, Dagster declares it
+    assert tools[ORDERS] == ["dagster"]
+    assert tools[REPORT] == ["openlineage", "prefect"]  # Prefect builds it, the BI job reads it
