@@ -228,3 +228,34 @@ class IdentityRules:
 
 
 NO_RULES = IdentityRules()
+
+
+SAME_IDENTITY = "same canonical identity"
+OWN_NAME = "the source's own name for it"
+
+
+@dataclass(frozen=True, slots=True)
+class NamedBy:
+    """What one source calls an asset, and why that name is this asset."""
+
+    source_id: int
+    name: str
+    reason: str
+
+
+def named_by(
+    uri: str, source_ids: list[int], aliases: list[tuple[int, str, str | None]]
+) -> list[NamedBy]:
+    """Each source that knows the asset ``uri``: by its aliases ``(source id, alias, reason)``,
+    or, a source that has none, by ``uri`` itself, the same canonical identity."""
+    by_source: dict[int, list[NamedBy]] = {}
+    for source_id, alias, reason in aliases:
+        why = reason or (SAME_IDENTITY if alias == uri else OWN_NAME)
+        by_source.setdefault(source_id, []).append(NamedBy(source_id, alias, why))
+    for source_id in source_ids:
+        by_source.setdefault(source_id, [NamedBy(source_id, uri, SAME_IDENTITY)])
+    return [
+        n
+        for source_id in sorted(by_source)
+        for n in sorted(by_source[source_id], key=lambda n: n.name)
+    ]

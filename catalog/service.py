@@ -21,6 +21,7 @@ from catalog.filters import (
     check_aware,
     check_window,
 )
+from catalog.identity import NamedBy, named_by
 from catalog.lineage import MAX_DEPTH, LineageGraph, LineageResult, Node
 from catalog.matches import Match, likely_matches
 from catalog.pagination import MAX_PAGE, Page, PageRequest
@@ -221,6 +222,19 @@ class Catalog:
         """Ids of the sources that name each asset or report lineage through it."""
         with self.store.session() as s:
             return reads.read_sources_of_assets(s, asset_ids)
+
+    def names_of_assets(self, asset_ids: Sequence[int]) -> list[list[NamedBy]]:
+        """What each source that knows an asset calls it, and why (see identity.named_by)."""
+        with self.store.session() as s:
+            assets = reads.read_by_ids(s, t.Asset, asset_ids)
+            sources = reads.read_sources_of_assets(s, asset_ids)
+            aliases = reads.read_children(s, t.AssetAlias, "asset_id", asset_ids)
+        return [
+            named_by(a.uri, ids, [(x.source_id, x.alias, x.reason) for x in found])
+            if a is not None
+            else []
+            for a, ids, found in zip(assets, sources, aliases, strict=True)
+        ]
 
     def column_lineage_of_assets(self, asset_ids: Sequence[int]) -> list[list[t.ColumnLineage]]:
         """Which input columns each asset's columns derive from, by output column."""

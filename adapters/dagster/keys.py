@@ -56,6 +56,14 @@ class AssetKeys:
                 return f"{rule.namespace}/{rule.separator.join(rest)}"
         return f"{self.default_namespace}/{'/'.join(quote(p, safe='') for p in path)}"
 
+    def reason(self, path: Sequence[str]) -> str | None:
+        """Why ``path`` has the identity :meth:`uri` gives it: the rule that matched, if any."""
+        for rule in self.rules:
+            if rule.matches(path):
+                prefix = "/".join(rule.prefix) or "every key"
+                return f"asset rule {prefix} → {rule.namespace}"
+        return None
+
 
 def alias(path: Sequence[str]) -> str:
     """Dagster's own spelling of a key, as its UI shows it."""

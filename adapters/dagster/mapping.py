@@ -222,6 +222,7 @@ def asset(node: JSON, keys: AssetKeys, links: Links) -> AssetRecord:
     return AssetRecord(
         uri=keys.uri(path),
         alias=alias(path),
+        alias_reason=keys.reason(path),
         kind=",".join(kinds) or None,
         description=node.get("description"),
         owners=tuple(owner(o) for o in node.get("owners") or () if owner(o)),

@@ -81,6 +81,7 @@ class Loaders:
         self.events_of_run = _batch(c.events_of_runs)
         self.aliases_of_asset = _batch(c.aliases_of_assets)
         self.sources_of_asset = _batch(c.sources_of_assets)
+        self.names_of_asset = _batch(c.names_of_assets)
         self.links_of_asset = _batch(c.links_of_assets)
         self.column_lineage_of_asset = _batch(c.column_lineage_of_assets)
         self.run_count_of_pipeline = _batch(c.count_runs_of_pipelines)

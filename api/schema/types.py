@@ -370,8 +370,24 @@ class AssetAlias:
     alias: str
     reason: str | None = strawberry.field(
         description="Why this name is not the asset's identity: `canonical spelling`, "
-        "`rule <name>` (an [[identity.rules]] entry), `alias` ([identity.aliases]); null: the "
-        "source's own name for it (a Dagster key, a Prefect key)."
+        "`rule <name>` (an [[identity.rules]] entry), `alias` ([identity.aliases]), "
+        "`asset rule <prefix> → <namespace>` (a Dagster source's asset_rules); null: the "
+        "source's own name for it."
+    )
+
+    @strawberry.field
+    async def source(self, info: Info) -> Source:
+        return await load_source(info, self.source_pk)
+
+
+@strawberry.type(description="What one source calls an asset, and why that name is this asset.")
+class AssetName:
+    source_pk: strawberry.Private[int]
+    name: str
+    reason: str = strawberry.field(
+        description="`same canonical identity` (the source wrote this very identity), "
+        "`canonical spelling`, `rule <name>`, `alias`, `asset rule <prefix> → <namespace>`, or "
+        "`the source's own name for it`. Links by hand are in `Asset.links`."
     )
 
     @strawberry.field
@@ -459,6 +475,14 @@ class Asset:
     async def aliases(self, info: Info) -> list[AssetAlias]:
         rows = await info.context.loaders.aliases_of_asset.load(self.pk)
         return [AssetAlias(source_pk=r.source_id, alias=r.alias, reason=r.reason) for r in rows]
+
+    @strawberry.field(
+        description="Every source that knows this asset, what it calls it and why that is "
+        "this asset."
+    )
+    async def named_by(self, info: Info) -> list[AssetName]:
+        found = await info.context.loaders.names_of_asset.load(self.pk)
+        return [AssetName(source_pk=n.source_id, name=n.name, reason=n.reason) for n in found]
 
     @strawberry.field(description="Assets linked by hand as the same dataset: who, when, why.")
     async def links(self, info: Info) -> list[AssetLink]:

@@ -271,6 +271,9 @@ def test_assets_with_every_tools_name_for_them(client: GraphQLClient) -> None:
     assert uris({"tag": "pii"}) == [RAW]
 
 
+NAMED_CLEAN = [("dagster-prod", "lake/clean/orders", "the source's own name for it")]
+
+
 def test_asset_with_freshness_events_and_checks(client: GraphQLClient) -> None:
     asset = client.operation("Asset", {"uri": CLEAN})["asset"]
     assert asset["__typename"] == "Asset"
@@ -291,6 +294,8 @@ def test_asset_with_freshness_events_and_checks(client: GraphQLClient) -> None:
     assert checks == {("row_count_positive", True, None), ("no_null_ids", False, "error")}
     # Dagster's key for it is its own name: no reason to give.
     assert [(a["alias"], a["reason"]) for a in asset["aliases"]] == [("lake/clean/orders", None)]
+    named = [(n["source"]["name"], n["name"], n["reason"]) for n in asset["namedBy"]]
+    assert named == NAMED_CLEAN
 
 
 def test_an_asset_found_by_another_spelling_says_why_the_names_differ(
@@ -303,6 +308,18 @@ def test_an_asset_found_by_another_spelling_says_why_the_names_differ(
     assert asset["uri"] == CLEAN
     aliases = {(a["source"]["name"], a["alias"], a["reason"]) for a in asset["aliases"]}
     assert ("spark", "S3A://lake/clean/orders/", "canonical spelling") in aliases
+    named = [(n["source"]["name"], n["name"], n["reason"]) for n in asset["namedBy"]]
+    assert named == [*NAMED_CLEAN, ("spark", "S3A://lake/clean/orders/", "canonical spelling")]
+
+
+def test_an_asset_says_which_sources_know_it_and_why(client: GraphQLClient) -> None:
+    asset = client.operation("Asset", {"uri": RAW})["asset"]
+    named = {(n["source"]["kind"], n["name"], n["reason"]) for n in asset["namedBy"]}
+    # Airflow wrote this very identity; Dagster knows it by its own key.
+    assert named == {
+        ("airflow", RAW, "same canonical identity"),
+        ("dagster", "lake/raw/orders", "the source's own name for it"),
+    }
 
 
 def test_asset_that_does_not_exist_is_not_found(client: GraphQLClient) -> None:

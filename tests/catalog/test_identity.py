@@ -9,7 +9,7 @@ import pytest
 from catalog.config import parse_settings
 from catalog.enums import AssetEventKind
 from catalog.errors import ConfigError
-from catalog.identity import canonical, canonical_batch
+from catalog.identity import NamedBy, canonical, canonical_batch, named_by
 from catalog.records import (
     AssetEventRecord,
     AssetRecord,
@@ -166,3 +166,21 @@ def test_a_rule_that_cannot_work_is_refused_naming_it(rule: dict[str, str], prob
     message = str(caught.value)
     assert message.startswith("tempox.toml: identity.rules[0]: "), message
     assert problem in message
+
+
+def test_named_by_gives_each_source_its_name_and_reason() -> None:
+    uri = "s3://lake/raw/orders"
+    aliases = [
+        (2, "lake/raw/orders", "asset rule lake → s3://lake"),
+        (3, uri, None),
+        (4, "raw_orders", None),
+        (4, "S3A://lake/raw/orders", "canonical spelling"),
+    ]
+    assert named_by(uri, [1, 2, 3, 4], aliases) == [
+        NamedBy(1, uri, "same canonical identity"),  # wrote the identity, no alias
+        NamedBy(2, "lake/raw/orders", "asset rule lake → s3://lake"),
+        NamedBy(3, uri, "same canonical identity"),
+        NamedBy(4, "S3A://lake/raw/orders", "canonical spelling"),
+        NamedBy(4, "raw_orders", "the source's own name for it"),
+    ]
+    assert named_by(uri, [], []) == []

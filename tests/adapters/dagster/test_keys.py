@@ -188,3 +188,13 @@ def test_rules_are_frozen() -> None:
     found = rule(namespace="s3://lake")
     with pytest.raises(ValidationError):
         found.namespace = "s3://other"  # type: ignore[misc]
+
+
+def test_the_reason_names_the_rule_that_matched() -> None:
+    found = AssetKeys(
+        [AssetRule(prefix=("lake",), namespace="s3://lake"), AssetRule(namespace="gs://all")],
+        "http://127.0.0.1:3000",
+    )
+    assert found.reason(["lake", "raw", "orders"]) == "asset rule lake → s3://lake"
+    assert found.reason(["other"]) == "asset rule every key → gs://all"
+    assert AssetKeys([], "http://127.0.0.1:3000").reason(["lake", "orders"]) is None

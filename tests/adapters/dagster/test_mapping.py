@@ -481,6 +481,9 @@ def test_asset_uris_follow_the_rules() -> None:
     assert found["lake/raw/orders"].uri == "s3://lake/raw/orders"
     assert found["warehouse/orders"].uri == "postgres://db:5432/orders"
     assert found["warehouse/orders"].alias == "warehouse/orders"  # Dagster's name stays
+    # … and says which rule made it this identity; a key no rule matches has no rule to name.
+    assert found["warehouse/orders"].alias_reason == "asset rule warehouse → postgres://db:5432"
+    assert assets(AssetKeys([], URL))["warehouse/orders"].alias_reason is None
     assert found["warehouse/orders"].metadata["url"] == f"{URL}/assets/warehouse/orders"
 
 

@@ -120,3 +120,13 @@ def test_each_lineage_node_says_which_tools_know_it(catalog: Catalog) -> None:
     assert tools[RAW_ORDERS] == ["airflow", "dagster"]  # Airflow writes it, Dagster declares it
     assert tools[ORDERS] == ["dagster"]
     assert tools[REPORT] == ["openlineage", "prefect"]  # Prefect builds it, the BI job reads it
+
+
+def test_each_source_says_what_it_calls_an_asset_and_why(catalog: Catalog) -> None:
+    (raw,) = catalog.names_of_assets([catalog.asset(RAW_ORDERS).id])  # type: ignore[union-attr]
+    sources = {s.id: s.name for s in catalog.by_ids(t.Source, [n.source_id for n in raw]) if s}
+    named = {(sources[n.source_id], n.name, n.reason) for n in raw}
+    assert named == {
+        ("airflow", RAW_ORDERS, "same canonical identity"),
+        ("dagster", "lake/raw/orders", "asset rule lake → s3://lake"),
+    }
