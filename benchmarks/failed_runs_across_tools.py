@@ -54,6 +54,7 @@ from typing import Any
 
 import httpx
 
+from api.demo.estate import AIRFLOW_PASSWORD_ENV, demo_settings
 from benchmarks.__main__ import database
 from benchmarks.airflow import DAG_FILE
 from benchmarks.airflow import DAG_ID as AIRFLOW_DAG
@@ -64,20 +65,19 @@ from benchmarks.dagster import start_server as start_dagster
 from benchmarks.machine import describe
 from benchmarks.prefect import FLOW as PREFECT_FLOW
 from benchmarks.prefect import Writer, create_run
-from catalog.config import Settings, parse_settings
+from catalog.config import Settings
 from catalog.pagination import MAX_PAGE, PageRequest
 from catalog.service import Catalog
 from catalog.store import tables as t
 from catalog.store.store import Store
 from catalog.sync import SyncStatus, sync_sources
-from tests.peers.airflow import AIRFLOW_VERSION, PASSWORD, USERNAME, AirflowStack
+from tests.peers.airflow import AIRFLOW_VERSION, PASSWORD, AirflowStack
 from tests.peers.dagster import DAGSTER_VERSION, DagsterServer
 from tests.peers.prefect import PREFECT_VERSION, PrefectServer
 from tests.peers.tempox import serve
 
 HERE = Path(__file__).resolve().parent
 OPERATION = (HERE.parent / "graphql" / "operations" / "FailedRuns.graphql").read_text()
-PASSWORD_ENV = "TEMPOX_BENCH_AIRFLOW_PASSWORD"
 TOOLS = ("airflow", "prefect", "dagster")
 WINDOW = timedelta(days=7)
 SPREAD = timedelta(days=6)  # logical dates / expected start times, over the last six days
@@ -247,18 +247,8 @@ class Orchestrators:
 
 
 def settings(airflow: AirflowStack, prefect: PrefectServer, dagster: DagsterServer) -> Settings:
-    """The ``[sources.*]`` tables a user would write for the three."""
-    sources: dict[str, Any] = {
-        "airflow": {
-            "kind": "airflow",
-            "base_url": airflow.url,
-            "username": USERNAME,
-            "password_env": PASSWORD_ENV,
-        },
-        "prefect": {"kind": "prefect", "api_url": prefect.url},
-        "dagster": {"kind": "dagster", "url": dagster.root},
-    }
-    return parse_settings({"sources": sources}, file="benchmark")
+    """The ``[sources.*]`` tables a user would write for the three (the demo's)."""
+    return demo_settings({"airflow": airflow.url, "prefect": prefect.root, "dagster": dagster.root})
 
 
 class TempoxHttp:
@@ -413,7 +403,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     every = round(1 / args.failed) if args.failed > 0 else 0
-    os.environ[PASSWORD_ENV] = PASSWORD
+    os.environ[AIRFLOW_PASSWORD_ENV] = PASSWORD
     began = time.perf_counter()
 
     results: dict[str, Any] = {

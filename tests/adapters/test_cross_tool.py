@@ -11,7 +11,6 @@ openlineage-python client that it read the report.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -21,7 +20,8 @@ from openlineage.client.transport.http import HttpConfig, HttpTransport
 from starlette.testclient import TestClient
 
 from api.app import create_app
-from catalog.config import Settings, parse_settings
+from api.demo.estate import AIRFLOW_PASSWORD_ENV, demo_settings
+from catalog.config import Settings
 from catalog.enums import NodeKind
 from catalog.filters import Direction
 from catalog.service import Catalog
@@ -30,7 +30,7 @@ from catalog.store.store import Store
 from catalog.sync import SyncStatus, sync_sources
 from tests.api.conftest import GraphQLClient
 from tests.catalog.store.snapshot import snapshot
-from tests.peers.airflow import PASSWORD, PASSWORD_ENV, USERNAME, AirflowStack
+from tests.peers.airflow import PASSWORD, AirflowStack
 from tests.peers.dagster import DagsterServer
 from tests.peers.prefect import PrefectServer
 from tests.peers.tempox import serve
@@ -45,21 +45,8 @@ DASHBOARD_JOB = ("bi", "refresh_revenue_dashboard")  # OpenLineage's
 
 
 def settings(airflow: AirflowStack, prefect: PrefectServer, dagster: DagsterServer) -> Settings:
-    rules = [
-        {"prefix": ["lake"], "namespace": "s3://lake"},
-        {"prefix": ["warehouse"], "namespace": "postgres://warehouse:5432"},
-    ]
-    sources: dict[str, Any] = {
-        "airflow": {
-            "kind": "airflow",
-            "base_url": airflow.url,
-            "username": USERNAME,
-            "password_env": PASSWORD_ENV,
-        },
-        "prefect": {"kind": "prefect", "api_url": prefect.url},
-        "dagster": {"kind": "dagster", "url": dagster.root, "asset_rules": rules},
-    }
-    return parse_settings({"sources": sources}, file="tempox.toml")
+    """The sources as the demo configures them (it replays a recording of this very story)."""
+    return demo_settings({"airflow": airflow.url, "prefect": prefect.root, "dagster": dagster.root})
 
 
 def sync_all(store: Store, config: Settings) -> None:
@@ -101,7 +88,7 @@ def test_one_graph_across_airflow_dagster_prefect_and_openlineage(
     dagster_server: DagsterServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    monkeypatch.setenv(AIRFLOW_PASSWORD_ENV, PASSWORD)
     # Airflow's producer of raw orders fails this time; Prefect builds the revenue report.
     failed = airflow.trigger("tempox_producer", {"fail": True})
     airflow.wait_for_runs([("tempox_producer", failed)])
