@@ -37,9 +37,7 @@ import httpx
 
 from benchmarks.adapter_rounds import ROUNDS, bench_rounds, overlap_of, save, settle, table
 from catalog.config import SourceSettings, parse_settings
-from tests.peers.dagster import DAGSTER_VERSION, DAGSTER_YAML, REQUIREMENTS, DagsterServer
-from tests.peers.processes import Service, free_port, wait_until
-from tests.peers.venvs import ensure_venv
+from tests.peers.dagster import DAGSTER_VERSION, DagsterServer
 
 HERE = Path(__file__).resolve().parent
 MODULE = "bench_defs"
@@ -117,27 +115,7 @@ query RawRuns($cursor: String, $limit: Int) {
 
 def start_server(home: Path, defs: Path) -> DagsterServer:
     """``DagsterServer.start``, loading the benchmark's code location instead of the tests'."""
-    bin_ = ensure_venv("dagster", REQUIREMENTS)
-    home = home.resolve()  # DAGSTER_HOME must be absolute
-    server = DagsterServer(home=home, port=free_port(), bin=bin_)
-    (home / "logs").mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text(DAGSTER_YAML)
-    argv = [
-        str(bin_ / "dagster-webserver"),
-        *("-h", "127.0.0.1", "-p", str(server.port), "-m", MODULE, "-d", str(defs)),
-    ]
-
-    def healthy() -> bool:
-        return httpx.get(f"{server.root}/server_info", timeout=5).status_code == 200
-
-    try:
-        service = Service("dagster-webserver", argv, server.env(), home / "logs", defs)
-        server.services.append(service)
-        wait_until("the Dagster webserver to answer", healthy, 180, server.services)
-    except BaseException:
-        server.stop()
-        raise
-    return server
+    return DagsterServer.start(home, defs, MODULE)
 
 
 def create_estate(server: DagsterServer, defs: Path, runs: int, every: int = 0) -> dict[str, Any]:

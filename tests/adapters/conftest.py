@@ -5,6 +5,7 @@ and stopped at the end: Airflow, Prefect and Dagster with their test estates run
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TypeVar
 
 import pytest
 
@@ -13,29 +14,26 @@ from tests.peers.dagster import DagsterServer
 from tests.peers.estates import airflow_estate, dagster_estate, prefect_estate
 from tests.peers.prefect import PrefectServer
 
+Server = TypeVar("Server", AirflowStack, PrefectServer, DagsterServer)
+
+
+def _until_the_end(server: Server) -> Iterator[Server]:
+    try:
+        yield server
+    finally:
+        server.stop()
+
 
 @pytest.fixture(scope="session")
 def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowStack]:
-    stack = airflow_estate(tmp_path_factory.mktemp("airflow"))
-    try:
-        yield stack
-    finally:
-        stack.stop()
+    yield from _until_the_end(airflow_estate(tmp_path_factory.mktemp("airflow")))
 
 
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
-    server = prefect_estate(tmp_path_factory.mktemp("prefect"))
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from _until_the_end(prefect_estate(tmp_path_factory.mktemp("prefect")))
 
 
 @pytest.fixture(scope="session")
 def dagster_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterServer]:
-    server = dagster_estate(tmp_path_factory.mktemp("dagster"))
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from _until_the_end(dagster_estate(tmp_path_factory.mktemp("dagster")))

@@ -73,7 +73,9 @@ class DagsterServer:
     # -- lifecycle ------------------------------------------------------------------------------
 
     @classmethod
-    def start(cls, home: Path) -> DagsterServer:
+    def start(cls, home: Path, defs: Path = DEFS, module: str = MODULE) -> DagsterServer:
+        """A webserver loading the code location ``module`` from the folder ``defs`` (by
+        default the tests' estate)."""
         bin_ = ensure_venv("dagster", REQUIREMENTS)
         home = home.resolve()  # DAGSTER_HOME must be absolute
         server = cls(home=home, port=free_port(), bin=bin_)
@@ -81,18 +83,11 @@ class DagsterServer:
         (home / "dagster.yaml").write_text(DAGSTER_YAML)
         argv = [
             str(bin_ / "dagster-webserver"),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(server.port),
-            "-m",
-            MODULE,
-            "-d",
-            str(DEFS),
+            *("-h", "127.0.0.1", "-p", str(server.port), "-m", module, "-d", str(defs)),
         ]
         try:
             server.services.append(
-                Service("dagster-webserver", argv, server.env(), home / "logs", DEFS)
+                Service("dagster-webserver", argv, server.env(), home / "logs", defs)
             )
             wait_until("the Dagster webserver to answer", server._healthy, 180, server.services)
         except BaseException:
