@@ -20,16 +20,21 @@ def catalog_runs(store: Store) -> dict[str, t.Run]:
         return {r.external_id: r for r in s.scalars(select(t.Run))}
 
 
-def catalog_attempts(store: Store) -> set[tuple[str, str, int, str, str]]:
-    """(run, task, attempt, task run id, status) of every task run."""
+def catalog_task_runs(store: Store, *columns: Any) -> set[tuple[Any, ...]]:
+    """(run, task, *columns) of every task run: ``columns`` of ``t.TaskRun``."""
     q = (
-        select(t.Run.external_id, t.Task.external_id, t.TaskRun.attempt, t.TaskRun.external_id)
-        .add_columns(t.TaskRun.status)
+        select(t.Run.external_id, t.Task.external_id, *columns)
         .join(t.Run, t.Run.id == t.TaskRun.run_id)  # type: ignore[arg-type]
         .join(t.Task, t.Task.id == t.TaskRun.task_id)  # type: ignore[arg-type]
     )
     with store.session() as s:
-        return {tuple(row) for row in s.execute(q)}  # type: ignore[misc]
+        return {tuple(row) for row in s.execute(q)}
+
+
+def catalog_attempts(store: Store) -> set[tuple[Any, ...]]:
+    """(run, task, attempt, task run id, status) of every task run."""
+    tr = t.TaskRun
+    return catalog_task_runs(store, tr.attempt, tr.external_id, tr.status)
 
 
 def catalog_labels(store: Store, table: type[t.Tag] | type[t.Owner], kind: str) -> set[Any]:

@@ -13,7 +13,12 @@ from catalog.config import parse_settings
 from catalog.store import tables as t
 from catalog.store.store import Store
 from catalog.sync import SyncResult, SyncStatus, sync_sources
-from tests.adapters.views import assert_a_second_sync_changes_nothing, catalog_edges, catalog_runs
+from tests.adapters.views import (
+    assert_a_second_sync_changes_nothing,
+    catalog_edges,
+    catalog_runs,
+    catalog_task_runs,
+)
 from tests.peers.airflow import PASSWORD_ENV, USERNAME, AirflowStack
 from tests.peers.processes import wait_until
 from tests.peers.proxy import FaultProxy
@@ -70,15 +75,10 @@ def api_tries(af: AirflowStack) -> set[tuple[str, str, int, int, str]]:
 # -- what the catalog says ----------------------------------------------------------------------
 
 
-def catalog_tries(store: Store) -> set[tuple[str, str, int, int, str]]:
-    q = (
-        select(t.Run.external_id, t.Task.external_id, t.TaskRun.attempt, t.TaskRun.map_index)
-        .add_columns(t.TaskRun.raw_status)
-        .join(t.Run, t.Run.id == t.TaskRun.run_id)  # type: ignore[arg-type]
-        .join(t.Task, t.Task.id == t.TaskRun.task_id)  # type: ignore[arg-type]
-    )
-    with store.session() as s:
-        return {tuple(row) for row in s.execute(q)}  # type: ignore[misc]
+def catalog_tries(store: Store) -> set[tuple[Any, ...]]:
+    """(run, task, try, map index, Airflow's state) of every task instance try."""
+    tr = t.TaskRun
+    return catalog_task_runs(store, tr.attempt, tr.map_index, tr.raw_status)
 
 
 # -- tests --------------------------------------------------------------------------------------

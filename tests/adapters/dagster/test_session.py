@@ -44,6 +44,15 @@ def failure(s: DagsterSession, what: str, document: str = queries.WORKSPACE) -> 
     return str(caught.value)
 
 
+def workspace_failure(url: str, **keys: Any) -> str:
+    """What asking a new session at ``url`` for the workspace fails with."""
+    s = session(url, **keys)
+    try:
+        return failure(s, "workspaceOrError")
+    finally:
+        s.close()
+
+
 # -- the real server ------------------------------------------------------------------------------
 
 
@@ -132,11 +141,7 @@ def test_a_server_that_is_down(proxy: FaultProxy) -> None:
 
 def test_a_server_error(proxy: FaultProxy) -> None:
     proxy.set("error", only="/graphql")
-    s = session(proxy.url)
-    try:
-        found = failure(s, "workspaceOrError")
-    finally:
-        s.close()
+    found = workspace_failure(proxy.url)
     assert found == (
         f"Dagster at {proxy.url} answered workspaceOrError with 500 Internal Server Error: "
         "Internal Server Error"
@@ -146,11 +151,7 @@ def test_a_server_error(proxy: FaultProxy) -> None:
 
 def test_an_answer_that_is_not_json(proxy: FaultProxy) -> None:
     proxy.set("garbage", only="/graphql")
-    s = session(proxy.url)
-    try:
-        found = failure(s, "workspaceOrError")
-    finally:
-        s.close()
+    found = workspace_failure(proxy.url)
     assert found.startswith(
         f"Dagster at {proxy.url} sent an answer to workspaceOrError that is not JSON: "
     )
@@ -158,11 +159,7 @@ def test_an_answer_that_is_not_json(proxy: FaultProxy) -> None:
 
 def test_a_slow_server(proxy: FaultProxy) -> None:
     proxy.set("slow", delay=3, only="/graphql")
-    s = session(proxy.url, timeout="1s")
-    try:
-        found = failure(s, "workspaceOrError")
-    finally:
-        s.close()
+    found = workspace_failure(proxy.url, timeout="1s")
     assert found == f"Dagster at {proxy.url} did not answer workspaceOrError within 1s (timeout)"
 
 
@@ -178,11 +175,7 @@ def test_a_proxy_that_passes_changes_nothing(proxy: FaultProxy) -> None:
 
 def test_a_host_that_does_not_resolve_is_not_called_refused() -> None:
     url = "http://tempox-no-such-host.invalid"  # .invalid never resolves (RFC 2606)
-    s = session(url, timeout="5s")
-    try:
-        found = failure(s, "workspaceOrError")
-    finally:
-        s.close()
+    found = workspace_failure(url, timeout="5s")
     assert found.startswith(f"cannot reach Dagster at {url}: ")
     assert found.endswith("(workspaceOrError)")
     assert "connection refused" not in found
