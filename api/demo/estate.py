@@ -101,13 +101,8 @@ def load_demo(store: Store, now: datetime | None = None) -> Loaded:
         }
         settings = demo_settings({tool: s.url for tool, s in servers.items()})
         results = sync_sources(store, settings)
-    events = parse_events(
-        b"[" + b",".join(shift.text(line).encode() for line in _lines(OPENLINEAGE_EVENTS)) + b"]"
-    )
+    lines = OPENLINEAGE_EVENTS.read_text(encoding="utf-8").splitlines()
+    events = [e for line in lines if line.strip() for e in parse_events(shift.text(line).encode())]
     LineageIntake(store, settings.server.openlineage_source).write(events)
     misses = [m for s in servers.values() for m in s.misses]
     return Loaded(results, len(events), misses, delta)
-
-
-def _lines(path: Path) -> list[str]:
-    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -1,5 +1,6 @@
-"""The replay server on hand-made cassettes: how requests are matched and answered. That
-recordings of real servers replay through the adapters is tested in ``test_estate.py``."""
+"""The replay server on cassettes made up here, in no orchestrator's shape: how requests are
+matched and answered. That recordings of real servers replay through the adapters is tested
+in ``test_estate.py``."""
 
 from __future__ import annotations
 
@@ -63,12 +64,10 @@ def test_credentials_are_never_kept_and_any_password_signs_in() -> None:
     kept = redact(b'{"username": "admin", "password": "s3cret"}')
     assert "s3cret" not in kept
     assert json.loads(kept) == {"username": "admin", "password": "<redacted>"}
-    recorded = cassette(exchange("/auth/token", '{"access_token": "t"}', kept, "POST"))
+    recorded = cassette(exchange("/login", '{"session": "s"}', kept, "POST"))
     with ReplayServer(recorded, TimeShift(DAY, AT, AT)) as server:
-        answer = httpx.post(
-            f"{server.url}/auth/token", json={"username": "admin", "password": "other"}
-        )
-    assert answer.json() == {"access_token": "t"}
+        answer = httpx.post(f"{server.url}/login", json={"username": "admin", "password": "other"})
+    assert answer.json() == {"session": "s"}
     assert redact(b"not json") == "not json"
     assert redact(None) == ""
 
