@@ -1,0 +1,107 @@
+"""``tempox serve`` and ``tempox demo``."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+import click
+import platformdirs
+
+from api.cli.base import CliError, Options, configure_logging, main
+from api.cli.output import count, print_results, safe_url
+from catalog.config import Settings
+from catalog.store.store import open_store
+from catalog.sync import SyncStatus
+
+
+@main.command()
+@click.option("--host", help="Interface to listen on (default: [server] host, 127.0.0.1).")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    help="Port to listen on (default: [server] port, 8000).",
+)
+@click.option("--no-sync", is_flag=True, help="Serve only; do not sync sources in the background.")
+@click.pass_obj
+def serve(options: Options, host: str | None, port: int | None, no_sync: bool) -> None:
+    """Serve the GraphQL API (and sync sources in the background).
+
+    GraphiQL, the in-browser query editor, is at /graphql; /healthz answers load balancers.
+    """
+    settings = options.settings()
+    server = settings.server.model_copy(
+        update={
+            "host": host or settings.server.host,
+            "port": port or settings.server.port,
+            "sync_in_background": settings.server.sync_in_background and not no_sync,
+        }
+    )
+    _serve(replace(settings, server=server), options.debug)
+
+
+def _serve(settings: Settings, debug: bool) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    configure_logging(logging.DEBUG if debug else logging.INFO, debug)
+    app = create_app(settings)
+    server = settings.server
+    click.echo(
+        f"Tempox on http://{server.host}:{server.port}/graphql "
+        f"(database {safe_url(settings.database.url)})",
+        err=True,
+    )
+    uvicorn.run(app, host=server.host, port=server.port, log_level="debug" if debug else "info")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option(
+    "--database",
+    help="Load into this empty database instead (default: a demo.db in your user data "
+    "folder, made afresh on every start).",
+)
+@click.option("--no-serve", is_flag=True, help="Load the demo estate, then exit.")
+@click.pass_obj
+def demo(options: Options, host: str, port: int, database: str | None, no_serve: bool) -> None:
+    """Load a demo estate recorded from real Airflow, Prefect and Dagster servers, and serve it.
+
+    The recorded answers are replayed through the adapters' own code, times moved so that
+    the recording looks a day old; the OpenLineage events of a BI tool go through the intake.
+    The configuration file, if any, is not read.
+    """
+    from api.demo.estate import load_demo
+
+    url = database or _fresh_demo_database()
+    store = open_store(url, auto_upgrade=True)
+    try:
+        if database is not None and store.read_sources_with_state():
+            raise CliError(f"{safe_url(url)} already holds a catalog: the demo needs an empty one")
+        loaded = load_demo(store)
+    finally:
+        store.close()
+    print_results(loaded.results)
+    click.echo(f"openlineage: {count(loaded.events, 'event', 'events')} through the intake")
+    for miss in loaded.misses:
+        click.echo(f"warning: the recording has no answer for {miss}", err=True)
+    if any(r.status is not SyncStatus.OK for r in loaded.results):
+        raise CliError("the demo estate did not load; see the table above")
+    if no_serve:
+        return
+    settings = Settings().with_database(url)
+    server = settings.server.model_copy(
+        update={"host": host, "port": port, "sync_in_background": False}
+    )
+    _serve(replace(settings, server=server), options.debug)
+
+
+def _fresh_demo_database() -> str:
+    path = Path(platformdirs.user_data_dir("tempox", appauthor=False)) / "demo.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in (path, path.with_name("demo.db-wal"), path.with_name("demo.db-shm")):
+        stale.unlink(missing_ok=True)
+    return f"sqlite:///{path}"

@@ -1,0 +1,85 @@
+"""``tempox sync`` and ``tempox sources``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from api.cli.base import Options, main
+from api.cli.output import (
+    PlainProgress,
+    RichProgress,
+    open_settings_store,
+    print_results,
+    when,
+    wide_console,
+)
+from catalog.store.store import SourceState
+from catalog.sync import SyncStatus, sync_sources
+
+
+@main.command()
+@click.argument("sources", nargs=-1)
+@click.pass_obj
+def sync(options: Options, sources: tuple[str, ...]) -> None:
+    """Pull what is new from the sources, once.
+
+    Syncs every enabled source, or only the SOURCES named. Exits with status 1 when a source
+    failed; its error is also recorded on it (see `tempox sources`).
+    """
+    settings = options.settings()
+    if not settings.sources and not sources:
+        where = settings.path or "the configuration (no tempox.toml found)"
+        click.echo(f"no sources in {where}: add a [sources.<name>] table", err=True)
+        return
+    store = open_settings_store(settings)
+    try:
+        console = Console()
+        progress = RichProgress(console) if console.is_terminal else PlainProgress()
+        with progress:
+            results = sync_sources(store, settings, list(sources) or None, progress)
+    finally:
+        store.close()
+    print_results(results)
+    if any(r.status is SyncStatus.FAILED for r in results):
+        sys.exit(1)
+
+
+@main.command("sources")
+@click.pass_obj
+def sources_command(options: Options) -> None:
+    """List the sources and how their last sync went."""
+    settings = options.settings()
+    store = open_settings_store(settings)
+    try:
+        rows = store.read_sources_with_state()
+    finally:
+        store.close()
+    known = {r.name for r in rows}
+    rows += [
+        SourceState(s.name, s.kind, None, "never", None, None, None, None, 0, 0, [], None, None)
+        for s in settings.sources.values()
+        if s.name not in known
+    ]
+    if not rows:
+        click.echo("no sources yet: add a [sources.<name>] table to the configuration", err=True)
+        return
+    table = Table("name", "kind", "last outcome", "last success", "last error", "records")
+    for r in sorted(rows, key=lambda r: r.name):
+        table.add_row(
+            r.name,
+            r.kind,
+            r.outcome,
+            when(r.succeeded_at),
+            r.error or "",
+            f"{r.records:,}",
+        )
+    out = wide_console()
+    out.print(table)
+    # What a source reports about itself (an Airflow DAG file that does not import, say).
+    for r in sorted(rows, key=lambda r: r.name):
+        for notice in r.notices:
+            out.print(f"{r.name}: {notice}", markup=False, highlight=False)
