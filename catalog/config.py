@@ -55,6 +55,7 @@ from catalog import adapter as adapters
 from catalog.adapter import Adapter, AdapterConfig
 from catalog.errors import ConfigError
 from catalog.identity import IdentityRules, Rule, canonical
+from catalog.secrets import register_secret, strip_userinfo
 from catalog.store.engine import default_database_url
 
 __all__ = [
@@ -84,7 +85,6 @@ _DURATION = re.compile(r"(?:\d+(?:\.\d+)?[smhd])+")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _TOML_POSITION = re.compile(r"^(?P<msg>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
-_URL_PASSWORD = re.compile(r"(://[^/:@\s]*:)[^@/\s]+@")
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -248,8 +248,8 @@ class SourceSettings:
     def public_settings(self) -> dict[str, Any]:
         """What the store keeps beside the source: the adapter's keys, never a secret's value.
 
-        Secrets live in environment variables that ``*_env`` keys only name; passwords written
-        into URLs are masked all the same.
+        Secrets live in environment variables that ``*_env`` keys only name; user-info written
+        into URLs (``https://user:pass@host``) is left out all the same.
         """
         out: dict[str, Any] = {}
         if self.config is not None:
@@ -283,6 +283,7 @@ class Settings:
 def read_secret(source: str, key: str, variable: str, env: Mapping[str, str] | None = None) -> str:
     """The value of the environment variable a source's ``key`` (``token_env`` …) names."""
     value = (os.environ if env is None else env).get(variable)
+    register_secret(value)  # from now on no error, log line or answer shows it
     if not value:
         raise ConfigError(
             f"source {source!r}: environment variable {variable} is not set "
@@ -481,7 +482,7 @@ def _key(parts: tuple[object, ...]) -> str:
 
 def _mask_urls(value: Any) -> Any:
     if isinstance(value, str):
-        return _URL_PASSWORD.sub(r"\1***@", value)
+        return strip_userinfo(value) if "://" in value else value
     if isinstance(value, dict):
         return {k: _mask_urls(v) for k, v in value.items()}
     if isinstance(value, list):

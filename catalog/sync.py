@@ -29,6 +29,7 @@ from catalog.adapter import Adapter
 from catalog.config import Settings, SourceSettings
 from catalog.errors import ConfigError, TempoxError
 from catalog.records import Cursor
+from catalog.secrets import redact
 from catalog.store.store import Store
 
 __all__ = [
@@ -198,12 +199,13 @@ def sync_source(
 
 
 def describe(exc: BaseException) -> str:
-    """An error as one line for people: Tempox's own messages as they are, others typed."""
+    """An error as one line for people: Tempox's own messages as they are, others typed; any
+    secret in it masked (:func:`catalog.secrets.redact`)."""
     if isinstance(exc, TempoxError):
-        return str(exc)
+        return redact(str(exc))
     lines = str(exc).strip().splitlines()
     # SQLAlchemy and HTTP errors append the statement or body on later lines.
-    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    return redact(f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__)
 
 
 class _Job:

@@ -15,6 +15,7 @@ from catalog.enums import SyncOutcome
 from catalog.errors import ConfigError, NotFoundError, TempoxError
 from catalog.identity import NO_RULES, IdentityRules
 from catalog.records import Batch
+from catalog.secrets import redact, strip_userinfo
 from catalog.store import tables as t
 from catalog.store.bulk import upsert
 from catalog.store.engine import make_engine
@@ -101,7 +102,14 @@ class Store:
             upsert(
                 conn,
                 _source,
-                [{"name": name, "kind": kind, "base_url": base_url, "settings": settings or {}}],
+                [
+                    {
+                        "name": name,
+                        "kind": kind,
+                        "base_url": strip_userinfo(base_url) if base_url else None,
+                        "settings": settings or {},
+                    }
+                ],
                 ["name"],
                 ["kind", "base_url", "settings"],
             )
@@ -233,7 +241,12 @@ class Store:
         if error is None:
             values |= {"outcome": SyncOutcome.OK.value, "succeeded_at": now, "error": None}
         else:
-            values |= {"outcome": SyncOutcome.FAILED.value, "failed_at": now, "error": error}
+            # Masked again here: whatever a caller passes, no secret is kept (or served).
+            values |= {
+                "outcome": SyncOutcome.FAILED.value,
+                "failed_at": now,
+                "error": redact(error),
+            }
         with self.transaction() as conn:
             conn.execute(
                 update(_sync)

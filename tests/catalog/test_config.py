@@ -233,7 +233,7 @@ def test_stored_settings_hold_no_secrets(monkeypatch: pytest.MonkeyPatch) -> Non
     )
     public = load_settings().sources["prod"].public_settings()
     assert public == {
-        "url": "https://bot:***@airflow.example/api",
+        "url": "https://airflow.example/api",
         "token_env": "PROD_TOKEN",
         "interval": "1m30s",
     }
