@@ -35,6 +35,7 @@ from catalog.records import (
     TaskRecord,
     TaskRunRecord,
 )
+from catalog.secrets import strip_userinfo
 
 AnyTaskInstance = TaskInstanceResponse | TaskInstanceHistoryResponse
 
@@ -44,10 +45,10 @@ def run_key(dag_id: str, run_id: str) -> str:
 
 
 class Links:
-    """Deep links into the Airflow 3 UI."""
+    """Deep links into the Airflow 3 UI (never with the user-info of the URL configured)."""
 
     def __init__(self, ui: str) -> None:
-        self.ui = ui.rstrip("/")
+        self.ui = strip_userinfo(ui).rstrip("/")
 
     def dag(self, dag_id: str) -> str:
         return f"{self.ui}/dags/{quote(dag_id, safe='')}"

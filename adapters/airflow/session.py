@@ -23,6 +23,7 @@ from airflow_client.client.exceptions import ApiException, OpenApiException
 from adapters.airflow.config import AirflowConfig
 from catalog.config import read_secret
 from catalog.errors import AdapterError
+from catalog.secrets import redact, strip_userinfo
 
 T = TypeVar("T")
 
@@ -145,9 +146,10 @@ class AirflowSession:
                 f"({response.status}): wrong username or password"
             )
         if response.status >= 400:
+            # Never the body as it is: FastAPI's 422 echoes the request, password included.
             raise AdapterError(
                 f"{self._where()} answered POST /auth/token with {response.status} "
-                f"{response.reason}: {_snippet(raw)}"
+                f"{response.reason}: {_detail(raw, 200)}"
             )
         try:
             token = json.loads(raw)["access_token"]
@@ -155,8 +157,8 @@ class AirflowSession:
                 raise ValueError("access_token is not a string")
         except (ValueError, KeyError, TypeError) as exc:
             raise AdapterError(
-                f"{self._where()} sent an answer to POST /auth/token without a token: "
-                f"{_first_line(exc)}"
+                f"{self._where()} sent an answer to POST /auth/token without a token "
+                f"({_first_line(exc)})"
             ) from None
         self.client.configuration.access_token = token
         self._token_expires = _jwt_expiry(token)
@@ -165,7 +167,7 @@ class AirflowSession:
     # -- errors ---------------------------------------------------------------------------------
 
     def _where(self) -> str:
-        return f"Airflow at {self.config.base_url}"
+        return f"Airflow at {strip_userinfo(self.config.base_url)}"
 
     def _transport_error(self, what: str, exc: urllib3.exceptions.HTTPError) -> AdapterError:
         reason = getattr(exc, "reason", None) or exc
@@ -214,13 +216,26 @@ class AirflowSession:
                 self.server_time = parsedate_to_datetime(date).astimezone(UTC)
 
 
-def _detail(body: str | None) -> str:
-    """FastAPI's ``{"detail": ...}``, or the body itself."""
+def _detail(body: bytes | str | None, limit: int = 80) -> str:
+    """FastAPI's ``{"detail": ...}``, or the body itself, secrets masked. A validation error
+    shows each problem's place and message, never the ``input`` FastAPI echoes with it."""
     try:
         detail = json.loads(body or "")["detail"]
     except (ValueError, KeyError, TypeError):
-        return _snippet(body, 80)
-    return detail if isinstance(detail, str) else _snippet(json.dumps(detail), 80)
+        return _snippet(body, limit)
+    if isinstance(detail, str):
+        return redact(detail)
+    if isinstance(detail, list) and detail and all(isinstance(d, dict) for d in detail):
+        return _snippet("; ".join(_problem(d) for d in detail), limit)
+    return _snippet(json.dumps(detail), limit)
+
+
+def _problem(item: dict[str, Any]) -> str:
+    """``body.username: Field required`` of one FastAPI validation error."""
+    loc = item.get("loc")
+    place = ".".join(map(str, loc)) if isinstance(loc, list) else ""
+    message = item.get("msg")
+    return ": ".join(str(p) for p in (place, message) if p) or "invalid request"
 
 
 def _token_refused(exc: ApiException) -> bool:
@@ -239,13 +254,15 @@ def _jwt_expiry(token: str) -> float:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
+    text = redact(str(exc)).strip().splitlines()
     return text[0] if text else type(exc).__name__
 
 
 def _snippet(body: bytes | str | None, limit: int = 200) -> str:
+    """The start of a body, on one line, secrets masked (before it is cut, so none is cut in
+    half)."""
     if body is None:
         return "(no body)"
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    text = " ".join(text.split())
+    text = " ".join(redact(text).split())
     return text[:limit] + ("…" if len(text) > limit else "") if text else "(empty body)"

@@ -42,6 +42,7 @@ from catalog.records import (
     TaskRecord,
     TaskRunRecord,
 )
+from catalog.secrets import redact
 from catalog.watermark import read_since
 
 ASSETS_PAGE = 1000
@@ -116,7 +117,7 @@ class _Sync:
     def _asset_nodes(self) -> list[dict[str, Any]]:
         nodes = self.s.query("assetNodes", queries.ASSET_NODES).get("assetNodes")
         if not isinstance(nodes, list):
-            raise AdapterError(f"Dagster at {self.s.config.url} sent assetNodes that is no list")
+            raise AdapterError(f"{self.s._where()} sent assetNodes that is no list")
         return nodes
 
     # -- runs -----------------------------------------------------------------------------------
@@ -149,8 +150,8 @@ class _Sync:
                 steps += mapping.step_runs(r, planned, self.links, why)
             except (KeyError, TypeError, ValueError, OverflowError) as exc:
                 raise AdapterError(
-                    f"Dagster at {self.s.config.url} sent run {r.get('runId')!r} in a shape "
-                    f"that cannot be read: {exc!r}"
+                    f"{self.s._where()} sent run {r.get('runId')!r} in a shape "
+                    f"that cannot be read: {redact(repr(exc))}"
                 ) from None
         return Batch(
             cursor=cursor,
@@ -226,8 +227,8 @@ class _Sync:
                     )
                 except (KeyError, TypeError, ValueError, OverflowError) as exc:
                     raise AdapterError(
-                        f"Dagster at {self.s.config.url} sent a materialisation of "
-                        f"{alias(path)} that cannot be read: {exc!r}"
+                        f"{self.s._where()} sent a materialisation of "
+                        f"{alias(path)} that cannot be read: {redact(repr(exc))}"
                     ) from None
                 events.append(event)
                 edges += e
@@ -313,8 +314,8 @@ class _Sync:
                     record = mapping.check_result(execution, path, name, self.keys)
                 except (KeyError, TypeError, ValueError, OverflowError) as exc:
                     raise AdapterError(
-                        f"Dagster at {self.s.config.url} sent an execution of check "
-                        f"{alias(path)}:{name} that cannot be read: {exc!r}"
+                        f"{self.s._where()} sent an execution of check "
+                        f"{alias(path)}:{name} that cannot be read: {redact(repr(exc))}"
                     ) from None
                 if record is not None and (self.after is None or record.at > self.after):
                     results.append(record)
@@ -345,7 +346,7 @@ class _Sync:
                 executions = data.get(f"a{i}")
                 if not isinstance(executions, list):
                     raise AdapterError(
-                        f"Dagster at {self.s.config.url} sent assetCheckExecutions of "
+                        f"{self.s._where()} sent assetCheckExecutions of "
                         f"{alias(path)}:{name} that is no list"
                     )
                 for e in executions:

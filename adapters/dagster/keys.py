@@ -23,6 +23,8 @@ from urllib.parse import quote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from catalog.secrets import strip_userinfo
+
 
 class AssetRule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -47,7 +49,8 @@ class AssetKeys:
 
     def __init__(self, rules: Sequence[AssetRule], dagster_url: str) -> None:
         self.rules = tuple(rules)
-        self.default_namespace = f"dagster://{urlsplit(dagster_url).netloc}"
+        # The server's host, never its user-info: the namespace is part of asset identities.
+        self.default_namespace = f"dagster://{urlsplit(strip_userinfo(dagster_url)).netloc}"
 
     def uri(self, path: Sequence[str]) -> str:
         for rule in self.rules:

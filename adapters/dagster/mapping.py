@@ -24,6 +24,7 @@ from catalog.records import (
     TaskRecord,
     TaskRunRecord,
 )
+from catalog.secrets import strip_userinfo
 
 JSON = Mapping[str, Any]
 ROW_COUNT = "dagster/row_count"
@@ -51,7 +52,12 @@ CHECK_STATUSES: dict[str, bool | None] = {
 
 @dataclass(frozen=True)
 class Links:
+    """Deep links into the Dagster UI (never with the user-info of the URL configured)."""
+
     ui: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ui", strip_userinfo(self.ui))
 
     def run(self, run_id: str) -> str:
         return f"{self.ui}/runs/{run_id}"

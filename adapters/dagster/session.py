@@ -19,6 +19,7 @@ import httpx
 from adapters.dagster.config import DagsterConfig
 from catalog.config import read_secret
 from catalog.errors import AdapterError
+from catalog.secrets import redact, strip_userinfo
 
 # Dagster+ reads its user and agent tokens from this header.
 TOKEN_HEADER = "Dagster-Cloud-Api-Token"
@@ -87,7 +88,8 @@ class DagsterSession:
             )
         body = _json(raw)
         if status != 200 and not (isinstance(body, dict) and body.get("errors")):
-            text = " ".join(raw.decode(errors="replace").split())[:200] or "(empty body)"
+            # Masked before it is cut, so that no secret is cut in half.
+            text = " ".join(redact(raw.decode(errors="replace")).split())[:200] or "(empty body)"
             raise AdapterError(
                 f"{self._where()} answered {what} with {status} {response.reason_phrase}: {text}"
             )
@@ -97,7 +99,7 @@ class DagsterSession:
         if body is _NOT_JSON:
             raise AdapterError(
                 f"{self._where()} sent an answer to {what} that is not JSON: "
-                f"{raw[:80].decode(errors='replace')!r}"
+                f"{redact(raw.decode(errors='replace'))[:80]!r}"
             )
         if not isinstance(body, dict):
             raise AdapterError(
@@ -108,7 +110,7 @@ class DagsterSession:
             # GraphQL servers answer a query they refuse, or one that raised, with its errors
             # (and often a 400 or 500): Dagster's message is what names the problem.
             first = errors[0] if isinstance(errors, list) else errors
-            message = first.get("message") if isinstance(first, dict) else str(first)
+            message = redact(str(first.get("message") if isinstance(first, dict) else first))
             more = (
                 f" (and {len(errors) - 1} more)" if isinstance(errors, list) and errors[1:] else ""
             )
@@ -126,9 +128,11 @@ class DagsterSession:
             return value
         if isinstance(value, dict) and value.get("message"):
             kind = value.get("__typename", "error")
-            raise AdapterError(f"{self._where()}: {what} failed: {kind}: {value['message']}")
+            message = redact(str(value["message"]))
+            raise AdapterError(f"{self._where()}: {what} failed: {kind}: {message}")
         raise AdapterError(
-            f"{self._where()} sent an answer to {what} that is not a {typename}: {value!r:.200}"
+            f"{self._where()} sent an answer to {what} that is not a {typename}: "
+            f"{redact(repr(value))[:200]}"
         )
 
     def _on_response(self, response: httpx.Response) -> None:
@@ -139,7 +143,7 @@ class DagsterSession:
                 self.server_time = parsedate_to_datetime(date).astimezone(UTC)
 
     def _where(self) -> str:
-        return f"Dagster at {self.config.url}"
+        return f"Dagster at {strip_userinfo(self.config.url)}"
 
 
 _NOT_JSON = object()
@@ -153,5 +157,5 @@ def _json(raw: bytes) -> Any:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
+    text = redact(str(exc)).strip().splitlines()
     return text[0] if text else type(exc).__name__

@@ -32,6 +32,7 @@ from catalog.records import (
     TaskRecord,
     TaskRunRecord,
 )
+from catalog.secrets import strip_userinfo
 
 MATERIALIZED = "prefect.asset.materialization.succeeded"
 MATERIALIZATION_FAILED = "prefect.asset.materialization.failed"
@@ -42,10 +43,10 @@ _EXCEPTION_PREFIX = re.compile(r"^(Flow|Task) run encountered an exception:? ")
 
 
 class Links:
-    """Deep links into the Prefect UI (server or Cloud)."""
+    """Deep links into the Prefect UI (server or Cloud; never with the URL's user-info)."""
 
     def __init__(self, ui: str) -> None:
-        self.ui = ui.rstrip("/")
+        self.ui = strip_userinfo(ui).rstrip("/")
 
     def flow(self, flow_id: UUID) -> str:
         return f"{self.ui}/flows/flow/{flow_id}"

@@ -24,6 +24,7 @@ from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
 from adapters.prefect.config import PrefectConfig
 from catalog.config import read_secret
 from catalog.errors import AdapterError
+from catalog.secrets import redact, strip_userinfo
 
 # Prefect's settings are process-wide; the client reads them when it sends. Changing them for
 # one call at a time must not interleave between sync threads.
@@ -104,7 +105,7 @@ class PrefectSession:
             ) from None
 
     def _where(self) -> str:
-        return f"Prefect at {self.config.api_url}"
+        return f"Prefect at {strip_userinfo(self.config.api_url)}"
 
     def _status_error(self, what: str, response: httpx.Response) -> AdapterError:
         status = response.status_code
@@ -113,12 +114,13 @@ class PrefectSession:
                 f"{self._where()} refused {what} ({status}): the credentials (api_key_env or "
                 "auth_string_env) are missing, wrong or lack access to this workspace"
             )
-        body = " ".join(response.text.split())[:200] or "(empty body)"
+        # Masked before it is cut, so that no secret is cut in half.
+        body = " ".join(redact(response.text).split())[:200] or "(empty body)"
         return AdapterError(
             f"{self._where()} answered {what} with {status} {response.reason_phrase}: {body}"
         )
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
+    text = redact(str(exc)).strip().splitlines()
     return text[0] if text else type(exc).__name__

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,22 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from catalog.config import Settings, load_settings
 from catalog.errors import TempoxError
+from catalog.secrets import RedactingFilter, install_record_redaction, redact
 from catalog.sync import describe
+
+__all__ = [
+    "BriefFormatter",
+    "CliError",
+    "CliHandler",
+    "Options",
+    "configure_logging",
+    "install_log_redaction",
+    "main",
+]
+
+# Loggers whose handlers get a redacting filter; uvicorn's handlers (any "uvicorn*" logger's)
+# are found by name.
+_LOGGERS = ("", "tempox", "uvicorn", "uvicorn.error", "uvicorn.access")
 
 
 @dataclass(frozen=True)
@@ -32,15 +48,26 @@ class CliError(click.ClickException):
 
 
 class _Group(click.Group):
-    """Shows Tempox's errors (and a database or file that will not open) as one line."""
+    """Shows Tempox's errors (and a database or file that will not open) as one line; with
+    --debug, and for any other error, a traceback with every secret in it masked."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
         except (TempoxError, SQLAlchemyError, OSError) as exc:
-            if _debug(ctx):
-                raise
-            raise CliError(describe(exc)) from None
+            if not _debug(ctx):
+                raise CliError(describe(exc)) from None
+            _print_traceback()
+        except Exception:
+            _print_traceback()
+        ctx.exit(1)
+
+
+def _print_traceback() -> None:
+    """The traceback of the exception being handled, as Python would print it, masked."""
+    click.echo(redact(traceback.format_exc()).rstrip("\n"), err=True)
 
 
 def _debug(ctx: click.Context) -> bool:
@@ -78,7 +105,7 @@ def main(ctx: click.Context, config: Path | None, debug: bool) -> None:
 
 
 class BriefFormatter(logging.Formatter):
-    """Log lines without tracebacks, unless --debug."""
+    """Log lines without tracebacks, unless --debug; any secret in them masked."""
 
     def __init__(self, debug: bool) -> None:
         super().__init__("%(levelname)s %(name)s: %(message)s")
@@ -88,7 +115,8 @@ class BriefFormatter(logging.Formatter):
         if not self.debug and record.exc_info:
             record = logging.makeLogRecord(record.__dict__)
             record.exc_info, record.exc_text = None, None
-        return super().format(record)
+        # The message, its arguments and the traceback, masked as one text.
+        return redact(super().format(record))
 
 
 class CliHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -103,3 +131,18 @@ def configure_logging(level: int, debug: bool) -> None:
     handler.setFormatter(BriefFormatter(debug))
     logger.addHandler(handler)
     logger.setLevel(level)
+    install_log_redaction()
+
+
+def install_log_redaction() -> None:
+    """Mask every secret in every log line of this process from now on: each record as it is
+    made (so handlers configured later, such as uvicorn's when it starts, get masked records),
+    and each record the handlers of the root, ``tempox`` and ``uvicorn*`` loggers already
+    have pass through a :class:`~catalog.secrets.RedactingFilter`. Calling it again adds
+    nothing twice."""
+    install_record_redaction()
+    names = {*_LOGGERS, *(n for n in logging.root.manager.loggerDict if n.startswith("uvicorn"))}
+    for name in sorted(names):
+        for handler in logging.getLogger(name or None).handlers:
+            if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+                handler.addFilter(RedactingFilter())

@@ -126,9 +126,47 @@ def test_snippet_of_bytes_that_are_not_utf8() -> None:
 
 def test_detail_reads_fastapi_errors() -> None:
     assert _detail('{"detail": "Invalid JWT token"}') == "Invalid JWT token"
-    assert _detail('{"detail": [{"loc": ["query", "limit"]}]}') == ('[{"loc": ["query", "limit"]}]')
+    assert _detail('{"detail": [{"loc": ["query", "limit"]}]}') == "query.limit"
     assert _detail("Bad Gateway") == "Bad Gateway"
     assert _detail(None) == "(no body)"
+
+
+def test_detail_never_shows_the_input_a_validation_error_echoes() -> None:
+    """FastAPI's 422 to a sign-in quotes the request, password included: only the place and
+    the message of each problem are shown."""
+    body = json.dumps(
+        {
+            "detail": [
+                {
+                    "type": "missing",
+                    "loc": ["body", "username"],
+                    "msg": "Field required",
+                    "input": {"user": "admin", "password": "hunter2-unregistered"},
+                },
+                {"type": "extra_forbidden", "loc": ["body", "user"], "msg": "Extra inputs"},
+            ]
+        }
+    )
+    assert _detail(body, 200) == "body.username: Field required; body.user: Extra inputs"
+    assert _detail(body.encode(), 200) == _detail(body, 200)
+
+
+def test_error_bodies_are_masked_before_they_are_cut() -> None:
+    body = "x" * 180 + ' "password": "hunter2-unregistered"'
+    assert "hunter" not in _snippet(body)
+    assert _snippet(body).endswith('"password": "***"')
+    assert _detail('{"detail": {"token": "abcdefgh"}}') == '{"token": "***"}'
+    assert _first_line(ValueError("GET http://me:hunter2@airflow/x\nmore")) == (
+        "GET http://airflow/x"
+    )
+
+
+def test_where_names_the_server_without_its_user_info(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = AirflowConfig.model_validate(
+        {"base_url": "http://me:hunter2@airflow:8080", "token_env": "T"}
+    )
+    monkeypatch.setenv("T", "a-token")
+    assert AirflowSession("af", config)._where() == "Airflow at http://airflow:8080"
 
 
 @pytest.mark.parametrize(
