@@ -7,22 +7,32 @@ import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import Literal
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 from strawberry.http.async_base_view import AsyncHTTPRequestAdapter  # type: ignore[attr-defined]
 from strawberry.types.execution import ExecutionResult
 
+from api.auth.graphql import required_scopes
+from api.auth.middleware import Authenticator, AuthMiddleware, Denied, authorize
 from api.cache import ResponseCache, is_query
 from api.openlineage import DEFAULT_SOURCE, LineageIntake
 from api.schema import schema
 from api.schema.context import Context, run_sync
-from catalog.config import Settings
+from api.schema.mutation import FIELD_SCOPES
+from catalog.auth.principal import Scope as Needed
+from catalog.auth.tokens import Tokens
+from catalog.config import AuthSettings, Settings
+from catalog.secrets import redact
 from catalog.service import Catalog
 from catalog.store.engine import default_database_url
 from catalog.store.store import Store, open_store
@@ -35,10 +45,27 @@ DATABASE_URL_ENV = "TEMPOX_DATABASE_URL"
 
 
 class GraphQLApp(GraphQL[Context, None]):
-    def __init__(self, catalog: Catalog, cache: ResponseCache | None) -> None:
+    """Strawberry's ASGI app, with the scope check of :mod:`api.auth.graphql` before every
+    operation (and the IDE), and the response cache of :mod:`api.cache`."""
+
+    def __init__(
+        self, catalog: Catalog, cache: ResponseCache | None, tokens: Tokens, auth_required: bool
+    ) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self.catalog = catalog
         self.cache = cache
+        self.tokens = tokens
+        self.auth_required = auth_required
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except Denied as denied:
+            await denied.response(graphql=True)(scope, receive, send)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        authorize(request, {Needed.READ})
+        return await super().render_graphql_ide(request)
 
     async def execute_single(
         self,
@@ -51,6 +78,9 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> ExecutionResult:
         query = request_data.query
         operation = request_data.operation_name
+        if query is not None:
+            # Before anything runs: a refusal is the whole request's 401 or 403.
+            authorize(request, set(required_scopes(query, operation, FIELD_SCOPES)))
         cache = self.cache
         if (
             cache is None
@@ -69,14 +99,20 @@ class GraphQLApp(GraphQL[Context, None]):
         result = await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )
-        if not context.read_clock:
+        if not context.read_clock and not context.uncacheable:
             cache.put(key, result)
         return result
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        return Context.create(self.catalog, request, response)
+        return Context(
+            self.catalog,
+            request,
+            response,
+            tokens=self.tokens,
+            auth_required=self.auth_required,
+        )
 
 
 def database_url(settings: Settings | None = None) -> str:
@@ -92,6 +128,7 @@ def create_app(
     catalog: Catalog | None = None,
     lifespan_tasks: Sequence[BackgroundTask] = (),
     cache_responses: bool = True,
+    auth: AuthSettings | Literal["settings"] | None = "settings",
 ) -> Starlette:
     """The Tempox ASGI app.
 
@@ -100,8 +137,13 @@ def create_app(
     ``lifespan_tasks`` run for the app's lifetime (the background sync scheduler goes here):
     each starts after startup, is cancelled on shutdown, and if one fails it is logged while
     the API keeps serving. ``cache_responses`` keeps answers to repeated queries until the
-    catalog's data changes (see :mod:`api.cache`).
+    catalog's data changes (see :mod:`api.cache`). ``auth`` is who may use it (by default
+    ``settings.auth``; None: open, as on a laptop); every route states the scope it needs
+    (:mod:`api.auth`). CORS answers only the origins in ``[server] cors_origins``.
     """
+    resolved_auth = (
+        (settings.auth if settings is not None else None) if auth == "settings" else auth
+    )
     owned: Store | None = None
     tasks = list(lifespan_tasks)
     if catalog is None:
@@ -124,7 +166,7 @@ def create_app(
         except Exception as exc:
             log.warning("health check: database unreachable", exc_info=True)
             first_line = next(iter(str(exc).strip().splitlines()), "")
-            reason = f"{type(exc).__name__}: {first_line}"
+            reason = redact(f"{type(exc).__name__}: {first_line}")
             return JSONResponse(
                 {"status": "error", "database": "unreachable", "reason": reason}, status_code=503
             )
@@ -145,15 +187,39 @@ def create_app(
     intake = LineageIntake(
         serving.store, settings.server.openlineage_source if settings else DEFAULT_SOURCE
     )
+    tokens = Tokens(serving.store, clock=serving.clock)
+    authenticator = Authenticator(tokens, resolved_auth)
+    graphql = GraphQLApp(
+        serving,
+        ResponseCache() if cache_responses else None,
+        tokens,
+        auth_required=authenticator.required,
+    )
+    middleware = [Middleware(AuthMiddleware, authenticator=authenticator)]
+    origins = settings.server.cors_origins if settings is not None else ()
+    if origins:
+        # Outermost, so a preflight (which carries no token) is answered before auth.
+        middleware.insert(
+            0,
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", "Content-Encoding"],
+                max_age=600,
+            ),
+        )
     app = Starlette(
         routes=[
-            Route("/healthz", healthz, methods=["GET"]),
-            intake.route(),
-            Route("/graphql", GraphQLApp(serving, ResponseCache() if cache_responses else None)),
+            Route("/healthz", healthz, methods=["GET"]),  # open: load balancers
+            intake.route(),  # ingest
+            Route("/graphql", graphql),  # read, write, admin: per operation (api.auth.graphql)
         ],
+        middleware=middleware,
         lifespan=lifespan,
     )
     app.state.catalog = serving
+    app.state.authenticator = authenticator
     return app
 
 

@@ -1,8 +1,9 @@
 """The OpenLineage intake: ``POST /api/v1/lineage``, as Marquez serves it.
 
 One event (a RunEvent, DatasetEvent or JobEvent) or a JSON array of them, optionally gzipped
-(``Content-Encoding: gzip``, as the openlineage-python HTTP transport can send). Every event is
-checked against the spec before anything is written; a request is stored whole or not at all.
+(``Content-Encoding: gzip``, as the openlineage-python HTTP transport can send), sent as
+``application/json``. Every event is checked against the spec before anything is written; a
+request is stored whole or not at all. Needs the ``ingest`` scope.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.openlineage import SpecError, check_event, events_to_batch
+from api.auth.middleware import requires
 from api.schema.context import run_sync
+from catalog.auth.principal import Scope
 from catalog.errors import TempoxError
 from catalog.store.store import Store
 
@@ -72,10 +75,11 @@ class LineageIntake:
             self.store.write_batch(self.source_id(), events_to_batch(events))
 
     def route(self) -> Route:
-        return Route("/api/v1/lineage", self.endpoint, methods=["POST"])
+        return Route("/api/v1/lineage", requires(Scope.INGEST)(self.endpoint), methods=["POST"])
 
     async def endpoint(self, request: Request) -> Response:
         try:
+            _check_content_type(request)
             body = await _read_body(request)
             events = parse_events(body)
         except BadRequest as exc:
@@ -87,6 +91,15 @@ class LineageIntake:
             # of a run this source has never reported, say): the sender's problem, not ours.
             return JSONResponse({"error": str(exc)}, status_code=422)
         return Response(status_code=201)
+
+
+def _check_content_type(request: Request) -> None:
+    # JSON only: a web page can POST text/plain or a form to any address without asking first
+    # (no CORS preflight), but not application/json.
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json":
+        got = f"'{media}'" if media else "none"
+        raise BadRequest(415, f"Content-Type must be application/json (got {got})")
 
 
 async def _read_body(request: Request) -> bytes:

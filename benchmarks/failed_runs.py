@@ -51,7 +51,7 @@ def bench_failed_runs(catalog: Catalog, until: datetime) -> dict[str, Any]:
 
     def graphql() -> Any:
         result = loop.run_until_complete(
-            schema.execute(OPERATION, variables, context_value=Context.create(catalog))
+            schema.execute(OPERATION, variables, context_value=Context(catalog))
         )
         assert result.errors is None, result.errors
         return result.data

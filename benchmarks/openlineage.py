@@ -95,6 +95,7 @@ def bench_openlineage(events: int = 2000, batch: int = 100) -> dict[str, float]:
             else:
                 url, server, thread = _serve(store)
                 with requests.Session() as http:
+                    http.headers["Content-Type"] = "application/json"
                     start = time.perf_counter()
                     if label == "http_single":
                         for e in sample:

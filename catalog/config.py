@@ -12,6 +12,15 @@ none (built-in defaults). ``$TEMPOX_DATABASE_URL`` overrides ``[database] url``:
     port = 8000
     sync_in_background = true
     openlineage_source = "openlineage"  # the source pushed OpenLineage events are filed under
+    cors_origins = []               # web pages (origins) allowed to call the API from a browser
+
+    [auth]                          # absent: open, and only on a loopback address
+    required = true                 # or $TEMPOX_AUTH_REQUIRED=1; API tokens: `tempox token create`
+    oidc_issuer = "https://idp.example.com/"    # optional single sign-on (all three together)
+    oidc_audience = "tempox"
+    oidc_jwks = "https://idp.example.com/.well-known/jwks.json"   # or a file
+    oidc_scopes_claim = "groups"    # where the roles are; oidc_roles maps them to scopes
+    oidc_roles = { data-eng = ["read", "write"], ingest-bots = ["ingest"] }
 
     [sync]
     default_interval = "15m"        # 30s, 5m, 1h, 1d, 1h30m or a number of seconds
@@ -59,9 +68,11 @@ from catalog.secrets import register_secret, strip_userinfo
 from catalog.store.engine import default_database_url
 
 __all__ = [
+    "AUTH_REQUIRED_ENV",
     "CONFIG_ENV",
     "DATABASE_URL_ENV",
     "DEFAULT_CONFIG_FILE",
+    "AuthSettings",
     "DatabaseSettings",
     "Duration",
     "ServerSettings",
@@ -78,6 +89,7 @@ __all__ = [
 
 CONFIG_ENV = "TEMPOX_CONFIG"
 DATABASE_URL_ENV = "TEMPOX_DATABASE_URL"
+AUTH_REQUIRED_ENV = "TEMPOX_AUTH_REQUIRED"
 DEFAULT_CONFIG_FILE = "tempox.toml"
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -155,6 +167,48 @@ class ServerSettings(_Section):
     port: int = Field(default=8000, ge=1, le=65535)
     sync_in_background: bool = True
     openlineage_source: str = Field(default="openlineage", min_length=1, max_length=200)
+    # Web pages on these origins may call the API from a browser (CORS); none by default.
+    cors_origins: tuple[str, ...] = ()
+
+
+class AuthSettings(_Section):
+    """``[auth]``: who may use the API. With the section (or ``$TEMPOX_AUTH_REQUIRED=1``) every
+    endpoint but ``/healthz`` needs a bearer token, an API token or an OIDC JWT."""
+
+    required: bool = True
+    # OIDC single sign-on: JWTs signed by the organisation's identity provider.
+    oidc_issuer: str | None = Field(default=None, min_length=1)
+    oidc_audience: str | None = Field(default=None, min_length=1)
+    oidc_jwks: str | None = Field(default=None, min_length=1)  # a URL or a JSON file of keys
+    oidc_algorithms: tuple[str, ...] = ("RS256", "RS384", "RS512", "ES256", "ES384", "PS256")
+    oidc_principal_claim: str = Field(default="sub", min_length=1)
+    oidc_scopes_claim: str = Field(default="scope", min_length=1)  # a list, or space-separated
+    # A claim value (a role or group) → the Tempox scopes it grants. Empty: values that are
+    # scope names ("read", "write" …) grant themselves.
+    oidc_roles: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    oidc_leeway: Duration = timedelta(seconds=30)  # clock skew allowed on exp and nbf
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> AuthSettings:
+        given = [self.oidc_issuer, self.oidc_audience, self.oidc_jwks]
+        if any(v is not None for v in given) and not all(v is not None for v in given):
+            raise ValueError("oidc_issuer, oidc_audience and oidc_jwks go together")
+        unsafe = [a for a in self.oidc_algorithms if a[:2] not in ("RS", "ES", "PS", "Ed")]
+        if unsafe:
+            raise ValueError(
+                f"oidc_algorithms: {', '.join(unsafe)} not allowed (public-key algorithms only)"
+            )
+        scopes = ("admin", "ingest", "read", "write")
+        for role, granted in self.oidc_roles.items():
+            for scope in granted:
+                if scope not in scopes:
+                    known = ", ".join(scopes)
+                    raise ValueError(f"oidc_roles.{role}: unknown scope {scope!r} (use {known})")
+        return self
+
+    @property
+    def oidc(self) -> bool:
+        return self.oidc_issuer is not None
 
 
 class SyncSettings(_Section):
@@ -269,6 +323,7 @@ class Settings:
     identity: IdentitySettings = field(default_factory=IdentitySettings)
     sources: Mapping[str, SourceSettings] = field(default_factory=dict)
     path: Path | None = None
+    auth: AuthSettings | None = None  # None: no [auth] section, an open server (loopback only)
 
     def interval(self, source: SourceSettings) -> timedelta:
         return source.interval or self.sync.default_interval
@@ -324,7 +379,14 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
     settings = parse_settings(data, file=str(found) if found else "<defaults>", path=found)
     if url := env.get(DATABASE_URL_ENV):
         settings = settings.with_database(url)
+    if _truthy(env.get(AUTH_REQUIRED_ENV)):
+        auth = settings.auth or AuthSettings()
+        settings = replace(settings, auth=auth.model_copy(update={"required": True}))
     return settings
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -354,6 +416,7 @@ def parse_settings(
         "server": ServerSettings,
         "sync": SyncSettings,
         "identity": IdentitySettings,
+        "auth": AuthSettings,
     }
     for key in data:
         if key not in (*sections, "sources"):
@@ -365,6 +428,9 @@ def parse_settings(
     server = _validate(ServerSettings, data.get("server", {}), ("server",), file, errors)
     sync = _validate(SyncSettings, data.get("sync", {}), ("sync",), file, errors)
     identity = _validate(IdentitySettings, data.get("identity", {}), ("identity",), file, errors)
+    auth = (
+        _validate(AuthSettings, data["auth"], ("auth",), file, errors) if "auth" in data else None
+    )
     sources = _parse_sources(data.get("sources", {}), file, errors)
     if errors or database is None or server is None or sync is None or identity is None:
         raise ConfigError("\n".join(errors))
@@ -375,6 +441,7 @@ def parse_settings(
         identity=identity,
         sources=sources,
         path=path,
+        auth=auth,
     )
 
 

@@ -25,7 +25,7 @@ from catalog.identity import NamedBy, named_by
 from catalog.lineage import MAX_DEPTH, LineageGraph, LineageResult, Node
 from catalog.matches import Match, likely_matches
 from catalog.pagination import MAX_PAGE, Page, PageRequest
-from catalog.store import reads
+from catalog.store import audit, reads
 from catalog.store import tables as t
 from catalog.store.store import DATA_VERSION, Store, utcnow
 from catalog.trends import Trend, slower_tasks
@@ -157,20 +157,32 @@ class Catalog:
     # -- asset links --------------------------------------------------------------------------
 
     def link_assets(
-        self, uri: str, other: str, by: str, note: str | None = None
+        self, uri: str, other: str, *, by: str, note: str | None = None
     ) -> tuple[t.AssetLink, int]:
-        """Say two assets are one dataset: lineage then crosses between them. Returns the link
-        and the id of ``uri``'s asset (the side the caller stands on)."""
+        """Say two assets are one dataset: lineage then crosses between them. ``by`` is the
+        authenticated principal, never a name the caller chose. Returns the link and the id of
+        ``uri``'s asset (the side the caller stands on)."""
         a, b = self._asset_for_link("uri", uri), self._asset_for_link("other", other)
         if a == b:
             raise InvalidArgument("other", f"{other!r} is the same asset as {uri!r}")
-        if not by.strip():
-            raise InvalidArgument("by", "must name who links them")
-        return self.store.link_assets(a, b, by=by.strip(), note=note, now=self.clock()), a
+        return self.store.link_assets(a, b, by=by, note=note, now=self.clock()), a
 
-    def unlink_assets(self, uri: str, other: str) -> bool:
+    def unlink_assets(self, uri: str, other: str, *, by: str) -> bool:
         a, b = self._asset_for_link("uri", uri), self._asset_for_link("other", other)
-        return self.store.unlink_assets(a, b)
+        return self.store.unlink_assets(a, b, by=by, now=self.clock())
+
+    # -- the audit log ------------------------------------------------------------------------
+
+    def audit_log(
+        self, page: PageRequest, *, principal: str | None = None, action: str | None = None
+    ) -> Page[t.AuditEvent]:
+        """Changes principals made (tokens, links), newest first."""
+        with self.store.session() as s:
+            return audit.read_audit(s, page, principal=principal, action=action)
+
+    def count_audit_log(self, *, principal: str | None = None, action: str | None = None) -> int:
+        with self.store.session() as s:
+            return audit.count_audit(s, principal=principal, action=action)
 
     def links_of_assets(self, asset_ids: Sequence[int]) -> list[list[t.AssetLink]]:
         with self.store.session() as s:

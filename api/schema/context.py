@@ -20,6 +20,9 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
+from api.auth.middleware import principal_of
+from catalog.auth.principal import ANONYMOUS, Principal
+from catalog.auth.tokens import Tokens
 from catalog.pagination import Page, PageRequest
 from catalog.service import Catalog
 from catalog.store import tables as t
@@ -122,12 +125,23 @@ class Context:
         catalog: Catalog,
         request: Request | WebSocket | None = None,
         response: Response | WebSocket | None = None,
+        *,
+        tokens: Tokens | None = None,
+        auth_required: bool = False,
     ) -> None:
         self.catalog = catalog
         self.loaders = Loaders(catalog)
         self.request = request
         self.response = response
+        self.tokens = tokens or Tokens(catalog.store, clock=catalog.clock)
+        self.auth_required = auth_required
+        # Resolved by api.auth's middleware; a request that did not pass it (a test calling
+        # the schema directly) is the anonymous client of an open server.
+        self.principal: Principal = principal_of(request) if request is not None else ANONYMOUS
         self._now: datetime | None = None
+        # Set by resolvers whose answer depends on more than the catalog's data version (who
+        # asks, the tokens table): such a response is never cached.
+        self.uncacheable = False
 
     @property
     def now(self) -> datetime:
@@ -141,15 +155,6 @@ class Context:
     @property
     def read_clock(self) -> bool:
         return self._now is not None
-
-    @classmethod
-    def create(
-        cls,
-        catalog: Catalog,
-        request: Request | WebSocket | None = None,
-        response: Response | WebSocket | None = None,
-    ) -> Context:
-        return cls(catalog, request, response)
 
 
 Info = strawberry.Info[Context, None]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import strawberry
 
+from catalog.auth.principal import Scope
 from catalog.enums import AssetEventKind, EdgeOrigin, NodeKind, RunStatus, SyncOutcome, TriggerKind
 from catalog.filters import Direction
 
@@ -21,6 +22,7 @@ strawberry.enum(
 )
 strawberry.enum(SyncOutcome)
 strawberry.enum(Direction, name="LineageDirection")
+strawberry.enum(Scope, description="What an API token or a sign-in allows.")
 
 __all__ = [
     "AssetEventKind",
@@ -28,6 +30,7 @@ __all__ = [
     "EdgeOrigin",
     "NodeKind",
     "RunStatus",
+    "Scope",
     "SyncOutcome",
     "TriggerKind",
 ]

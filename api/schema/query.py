@@ -8,6 +8,7 @@ from typing import Annotated, TypeVar
 
 import strawberry
 
+from api.schema.admin import ApiToken, AuditEvent, Viewer
 from api.schema.connection import Connection, connection
 from api.schema.context import Info, run_sync
 from api.schema.enums import Direction
@@ -217,6 +218,39 @@ class Query:
             lambda p: c.produced_between(start, end, p),
             lambda: c.count_produced_between(start, end),
             AssetEvent.from_row,
+            first,
+            after,
+        )
+
+    @strawberry.field(description="Who this request acts as, and what it may do.")
+    def viewer(self, info: Info) -> Viewer:
+        info.context.uncacheable = True
+        return Viewer.of(info.context.principal, info.context.auth_required)
+
+    @strawberry.field(description="API tokens, by name (never the tokens). Needs `admin`.")
+    async def tokens(self, info: Info, include_revoked: bool = False) -> list[ApiToken]:
+        tokens = info.context.tokens
+        info.context.uncacheable = True  # token changes do not move the data version
+        rows = await run_sync(lambda: tokens.list(include_revoked=include_revoked))
+        return [ApiToken.from_row(r) for r in rows]
+
+    @strawberry.field(
+        description="Changes people and tokens made (tokens, links), newest first. Needs `admin`."
+    )
+    async def audit_log(
+        self,
+        info: Info,
+        principal: str | None = None,
+        action: str | None = None,
+        first: First = DEFAULT_PAGE,
+        after: After = None,
+    ) -> Connection[AuditEvent]:
+        c = info.context.catalog
+        info.context.uncacheable = True
+        return await _list(
+            lambda p: c.audit_log(p, principal=principal, action=action),
+            lambda: c.count_audit_log(principal=principal, action=action),
+            AuditEvent.from_row,
             first,
             after,
         )

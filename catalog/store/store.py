@@ -17,6 +17,7 @@ from catalog.identity import NO_RULES, IdentityRules
 from catalog.records import Batch
 from catalog.secrets import redact, strip_userinfo
 from catalog.store import tables as t
+from catalog.store.audit import write_audit
 from catalog.store.bulk import upsert
 from catalog.store.engine import make_engine
 from catalog.store.migrate import current_revision, head_revision, upgrade
@@ -302,18 +303,28 @@ class Store:
     def link_assets(
         self, a: int, b: int, *, by: str, note: str | None, now: datetime | None = None
     ) -> t.AssetLink:
-        """Link two assets as the same (again: who, when and the note are replaced)."""
+        """Link two assets as the same (again: who, when and the note are replaced). ``by``,
+        the principal, is recorded on the link and in the audit log, in one transaction."""
         low, high = sorted((a, b))
+        at = now or utcnow()
         row = {
             "asset_id": low,
             "other_id": high,
             "reason": "manual",
             "linked_by": by,
-            "linked_at": now or utcnow(),
+            "linked_at": at,
             "note": note,
         }
         with self.transaction() as conn:
             upsert(conn, _link, [row], ["asset_id", "other_id"], ["linked_by", "linked_at", "note"])
+            write_audit(
+                conn,
+                at=at,
+                principal=by,
+                action="asset.link",
+                target=f"{low}-{high}",
+                detail={"assets": [low, high], "note": note},
+            )
             bump(conn, DATA_VERSION)
             bump(conn, LINEAGE_VERSION)
         with self.session() as s:
@@ -325,14 +336,22 @@ class Store:
             ).one()
             return found
 
-    def unlink_assets(self, a: int, b: int) -> bool:
-        """Remove the link between two assets; False when there was none."""
+    def unlink_assets(self, a: int, b: int, *, by: str, now: datetime | None = None) -> bool:
+        """Remove the link between two assets; False when there was none (nothing audited)."""
         low, high = sorted((a, b))
         with self.transaction() as conn:
             gone = conn.execute(
                 delete(_link).where(_link.c.asset_id == low, _link.c.other_id == high)
             ).rowcount
             if gone:
+                write_audit(
+                    conn,
+                    at=now or utcnow(),
+                    principal=by,
+                    action="asset.unlink",
+                    target=f"{low}-{high}",
+                    detail={"assets": [low, high]},
+                )
                 bump(conn, DATA_VERSION)
                 bump(conn, LINEAGE_VERSION)
         return bool(gone)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Column, Index, Table, UniqueConstraint
+from sqlalchemy import Column, Index, Table, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from catalog.store.types import UTCDateTime, json_type
@@ -289,6 +289,48 @@ class Tag(SQLModel, table=True):
     entity_kind: str = Field(max_length=10)
     entity_id: int
     tag: str
+
+
+class ApiToken(SQLModel, table=True):
+    """An API token: only its salted hash is kept. ``key_id`` (public, inside the token) finds
+    the row; the hash proves the rest. A revoked token stays, for the audit trail, and frees
+    its name for a new one."""
+
+    __tablename__ = "api_token"
+    __table_args__ = (
+        Index(
+            "uq_api_token_active_name",
+            "name",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    key_id: str = Field(max_length=32, unique=True)
+    secret_hash: str
+    scopes: list[str] = Field(default_factory=list, sa_column=Column(json_type(), nullable=False))
+    created_at: datetime = _ts(nullable=False)
+    created_by: str
+    expires_at: datetime | None = _ts()
+    last_used_at: datetime | None = _ts()
+    revoked_at: datetime | None = _ts()
+    revoked_by: str | None = None
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what to the catalog: token creation and revocation, every mutation."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(nullable=False, index=True)
+    principal: str = Field(index=True)
+    action: str = Field(max_length=50)
+    target: str | None = None
+    detail: dict[str, Any] = _json()
 
 
 class Meta(SQLModel, table=True):

@@ -173,9 +173,9 @@ def test_db_upgrade_prints_the_revision() -> None:
     write_config()
     first = tempox("db", "upgrade")
     assert first.exit_code == 0, first.stderr
-    assert "revision 0005 (upgraded from empty)" in first.output
+    assert "revision 0006 (upgraded from empty)" in first.output
     again = tempox("db", "upgrade")
-    assert "revision 0005 (already up to date)" in again.output
+    assert "revision 0006 (already up to date)" in again.output
 
 
 def test_a_database_behind_the_code_is_refused_without_auto_upgrade() -> None:

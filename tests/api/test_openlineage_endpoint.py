@@ -18,6 +18,7 @@ from catalog.store import tables as t
 from catalog.store.store import Store
 
 URL = "/api/v1/lineage"
+JSON = {"content-type": "application/json"}
 RUN_ID = "0193a0b6-2a8e-7c6e-9b1a-3f1c1f0e9a01"
 
 
@@ -90,17 +91,17 @@ def test_malformed_json(http: TestClient, store: Store) -> None:
 def test_ten_megabytes_is_too_large(http: TestClient, store: Store) -> None:
     big = event()
     big["run"]["facets"]["huge"] = {"blob": "x" * (10 * 1024 * 1024)}
-    response = http.post(URL, content=json.dumps(big).encode())
+    response = http.post(URL, content=json.dumps(big).encode(), headers=JSON)
     assert response.status_code == 413
     assert _runs(store) == 0
     bomb = gzip.compress(json.dumps(big).encode())  # small on the wire, 10 MB inflated
-    response = http.post(URL, content=bomb, headers={"content-encoding": "gzip"})
+    response = http.post(URL, content=bomb, headers={"content-encoding": "gzip"} | JSON)
     assert response.status_code == 413
     assert http.post(URL, json=event()).status_code == 201
 
 
 def test_bad_gzip(http: TestClient) -> None:
-    response = http.post(URL, content=b"not gzip", headers={"content-encoding": "gzip"})
+    response = http.post(URL, content=b"not gzip", headers={"content-encoding": "gzip"} | JSON)
     assert response.status_code == 400
 
 

@@ -10,6 +10,7 @@ from catalog.enums import NodeKind
 from catalog.errors import InvalidArgument
 from catalog.filters import Direction
 from catalog.records import Batch, EdgeRecord, NodeRef
+from catalog.pagination import PageRequest
 from catalog.service import Catalog
 from catalog.store import tables as t
 from catalog.store.store import DATA_VERSION, LINEAGE_VERSION, Store
@@ -50,12 +51,12 @@ def test_a_link_lets_lineage_cross_between_the_two_identities(catalog: Catalog) 
     assert downstream(catalog, AIRFLOW_STYLE) == {AIRFLOW_STYLE}
     before = catalog.store.version(LINEAGE_VERSION), catalog.store.version(DATA_VERSION)
     link, side = catalog.link_assets(
-        AIRFLOW_STYLE, OPENLINEAGE_STYLE, "ann@example.com", "same table"
+        AIRFLOW_STYLE, OPENLINEAGE_STYLE, by="token:ann", note="same table"
     )
     assert side == asset_id(catalog, AIRFLOW_STYLE)
     assert (link.reason, link.linked_by, link.linked_at, link.note) == (
         "manual",
-        "ann@example.com",
+        "token:ann",
         NOW,
         "same table",
     )
@@ -72,39 +73,58 @@ def test_a_link_lets_lineage_cross_between_the_two_identities(catalog: Catalog) 
 
 
 def test_both_ends_see_the_link_and_linking_again_replaces_who_and_why(catalog: Catalog) -> None:
-    catalog.link_assets(AIRFLOW_STYLE, OPENLINEAGE_STYLE, "ann", None)
-    catalog.link_assets(OPENLINEAGE_STYLE, AIRFLOW_STYLE, " bob ", "checked the DDL")
+    catalog.link_assets(AIRFLOW_STYLE, OPENLINEAGE_STYLE, by="token:ann")
+    catalog.link_assets(OPENLINEAGE_STYLE, AIRFLOW_STYLE, by="token:bob", note="checked the DDL")
     a, b = asset_id(catalog, AIRFLOW_STYLE), asset_id(catalog, OPENLINEAGE_STYLE)
     links_a, links_b = catalog.links_of_assets([a, b])
     assert len(links_a) == len(links_b) == 1
     assert links_a[0].id == links_b[0].id
-    assert (links_a[0].linked_by, links_a[0].note) == ("bob", "checked the DDL")
+    assert (links_a[0].linked_by, links_a[0].note) == ("token:bob", "checked the DDL")
     assert catalog.links_of_assets([asset_id(catalog, REPORT)]) == [[]]
 
 
 def test_unlinking_undoes_it(catalog: Catalog) -> None:
-    catalog.link_assets(AIRFLOW_STYLE, OPENLINEAGE_STYLE, "ann")
-    assert catalog.unlink_assets(OPENLINEAGE_STYLE, AIRFLOW_STYLE) is True
-    assert catalog.unlink_assets(OPENLINEAGE_STYLE, AIRFLOW_STYLE) is False
+    catalog.link_assets(AIRFLOW_STYLE, OPENLINEAGE_STYLE, by="token:ann")
+    assert catalog.unlink_assets(OPENLINEAGE_STYLE, AIRFLOW_STYLE, by="oidc:bob") is True
+    assert catalog.unlink_assets(OPENLINEAGE_STYLE, AIRFLOW_STYLE, by="oidc:bob") is False
     assert downstream(catalog, AIRFLOW_STYLE) == {AIRFLOW_STYLE}
 
 
+def test_every_link_and_unlink_is_in_the_audit_log_with_its_principal(catalog: Catalog) -> None:
+    catalog.link_assets(AIRFLOW_STYLE, OPENLINEAGE_STYLE, by="token:ann", note="same DDL")
+    catalog.unlink_assets(OPENLINEAGE_STYLE, AIRFLOW_STYLE, by="oidc:bob")
+    catalog.unlink_assets(OPENLINEAGE_STYLE, AIRFLOW_STYLE, by="oidc:bob")  # nothing to undo
+    low, high = sorted((asset_id(catalog, AIRFLOW_STYLE), asset_id(catalog, OPENLINEAGE_STYLE)))
+    rows = catalog.audit_log(PageRequest(10)).items
+    assert [(r.principal, r.action, r.target, r.at) for r in rows] == [
+        ("oidc:bob", "asset.unlink", f"{low}-{high}", NOW),
+        ("token:ann", "asset.link", f"{low}-{high}", NOW),
+    ]
+    assert rows[1].detail == {"assets": [low, high], "note": "same DDL"}
+    assert catalog.count_audit_log(principal="token:ann") == 1
+    assert catalog.count_audit_log(action="asset.unlink") == 1
+    [only] = catalog.audit_log(PageRequest(1), action="asset.link").items
+    assert only.principal == "token:ann"
+    page = catalog.audit_log(PageRequest(1))
+    assert catalog.audit_log(PageRequest(5, page.end_cursor)).items[0].action == "asset.link"
+
+
 @pytest.mark.parametrize(
-    ("uri", "other", "by", "argument", "problem"),
+    ("uri", "other", "argument", "problem"),
     [
-        (AIRFLOW_STYLE, "s3://nowhere/x", "ann", "other", "no asset 's3://nowhere/x'"),
-        ("s3://nowhere/x", AIRFLOW_STYLE, "ann", "uri", "no asset 's3://nowhere/x'"),
+        (AIRFLOW_STYLE, "s3://nowhere/x", "other", "no asset 's3://nowhere/x'"),
+        ("s3://nowhere/x", AIRFLOW_STYLE, "uri", "no asset 's3://nowhere/x'"),
         # One asset under two spellings is already one: nothing to link.
-        (OPENLINEAGE_STYLE, "POSTGRESQL://DB/shop.public.orders", "ann", "other", "same asset"),
-        (AIRFLOW_STYLE, OPENLINEAGE_STYLE, "  ", "by", "who links them"),
+        (OPENLINEAGE_STYLE, "POSTGRESQL://DB/shop.public.orders", "other", "same asset"),
     ],
 )
 def test_a_link_that_cannot_be_made_names_the_argument(
-    catalog: Catalog, uri: str, other: str, by: str, argument: str, problem: str
+    catalog: Catalog, uri: str, other: str, argument: str, problem: str
 ) -> None:
     with pytest.raises(InvalidArgument, match=problem) as caught:
-        catalog.link_assets(uri, other, by)
+        catalog.link_assets(uri, other, by="token:ann")
     assert caught.value.argument == argument
+    assert catalog.count_audit_log() == 0  # nothing half-written
 
 
 def test_likely_matches_leave_out_linked_pairs(catalog: Catalog) -> None:
