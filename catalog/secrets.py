@@ -7,7 +7,8 @@ Three kinds of secret are removed from any text:
   (a source's password, token or API key), wherever it appears, quoted, URL-encoded or not;
 - URL user-info (``https://user:pass@host`` becomes ``https://host``), see :func:`strip_userinfo`;
 - the values of credential-like keys and headers (``"password": "…"``, ``Authorization: Bearer
-  …``), for secrets this process never read itself, such as one an orchestrator echoes back.
+  …``) and the input a validation error quotes (pydantic's ``input_value=…``), for secrets
+  this process never read itself, such as one an orchestrator echoes back.
 
 Redaction happens where an adapter turns a failed request into an error, where the sync engine
 records an error, in every log record (see :func:`redact_record`), and in the URLs the store
@@ -43,9 +44,11 @@ _lock = threading.Lock()
 _secrets: tuple[str, ...] = ()
 
 _USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s@\"'<>]+@")
-# A credential after its scheme; one of lowercase letters alone is a word ("token expired").
+# A credential after its scheme. Not one of lowercase letters alone, a word ("token expired"),
+# nor a path that ends in /token followed by its protocol ("POST /auth/token HTTP/1.1").
 _AUTH_HEADER = re.compile(
-    r"(?i)\b(?P<kind>bearer|basic|token)\s+(?-i:(?=[a-z]*[A-Z0-9._~+/=-]))[A-Za-z0-9._~+/=-]{6,}"
+    r"(?i)(?<!/)\b(?P<kind>bearer|basic|token)\s+(?!HTTP/\d)"
+    r"(?-i:(?=[a-z]*[A-Z0-9._~+/=-]))[A-Za-z0-9._~+/=-]{6,}"
 )
 _KEYS = (
     r"password|passwd|secret|token|access_token|refresh_token|api_key|apikey|"
@@ -57,6 +60,9 @@ _KEY_VALUE = re.compile(
     r"(?!(?:bearer|basic|token)\s)"  # a header's scheme: _AUTH_HEADER masks what follows
     r"(?P<value>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|[^\s,;&}\]\)]+)"
 )
+# Pydantic's validation errors quote what they refused (a server's 422 to a sign-in: the
+# password): "[type=missing, input_value={'password': '…'}, input_type=dict]".
+_INPUT_VALUE = re.compile(r"(?P<key>\binput_value=).*?(?=, input_type=)")
 
 
 def register_secret(value: str | None) -> None:
@@ -99,6 +105,7 @@ def redact(text: str) -> str:
             text = text.replace(secret, MASK)
     text = _USERINFO.sub(r"\g<scheme>", text)
     text = _AUTH_HEADER.sub(lambda m: f"{m['kind']} {MASK}", text)
+    text = _INPUT_VALUE.sub(rf"\g<key>{MASK}", text)
     return _KEY_VALUE.sub(_mask_value, text)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -29,6 +30,10 @@ T = TypeVar("T")
 
 # Renew a JWT this long before it expires, so no request goes out with a dying token.
 RENEW_BEFORE_S = 120.0
+# Pydantic's text of a ValidationError: "2 validation errors for LoginBody\nusername\n  Field
+# required [type=missing, input_value=…, input_type=dict]\n    For further information …".
+_VALIDATION_ERRORS = re.compile(r"\d+ validation errors? for ")
+_VALIDATION_PROBLEM = re.compile(r"^(\S[^\n]*)\n  ([^\n]+?)(?: \[type=[^\n]*)?$", re.MULTILINE)
 
 
 class AirflowSession:
@@ -224,6 +229,10 @@ def _detail(body: bytes | str | None, limit: int = 80) -> str:
     except (ValueError, KeyError, TypeError):
         return _snippet(body, limit)
     if isinstance(detail, str):
+        # Airflow's sign-in answers 422 with pydantic's text, which quotes the input too.
+        problems = _VALIDATION_PROBLEM.findall(detail)
+        if problems and _VALIDATION_ERRORS.match(detail):
+            return _snippet("; ".join(f"{loc}: {msg}" for loc, msg in problems), limit)
         return redact(detail)
     if isinstance(detail, list) and detail and all(isinstance(d, dict) for d in detail):
         return _snippet("; ".join(_problem(d) for d in detail), limit)

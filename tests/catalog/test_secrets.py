@@ -130,6 +130,11 @@ def test_forgotten_secrets_are_no_longer_masked() -> None:
         ("POST /y?api_key=k1&apikey=k2", "POST /y?api_key=***&apikey=***"),
         ("password=hunter2; path=/", "password=***; path=/"),
         ("client_secret: shh", "client_secret: ***"),
+        (
+            "  Field required [type=missing, input_value={'user': 'a', 'password': 'hunter2'}, "
+            "input_type=dict]",
+            "  Field required [type=missing, input_value=***, input_type=dict]",
+        ),
     ],
 )
 def test_credential_keys_are_masked(text: str, expected: str) -> None:
@@ -164,6 +169,8 @@ def test_authorization_headers_are_masked(text: str, expected: str) -> None:
         "write to bob@example.com about the passwords",
         "s3://lake/orders@v2 and dagster://host:3000/a/b",
         "GET /dags?limit=100&offset=0&order_by=dag_id",
+        'http://127.0.0.1:8080 "POST /auth/token HTTP/1.1" 201 512',
+        "POST /auth/token HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nContent-Length: 52",
         "password_env = AIRFLOW_PASSWORD names the variable",
         "Bearer",
         "",

@@ -4,9 +4,11 @@ Modes: ``pass`` (forward as is), ``down`` (nothing listens: connection refused),
 (answer 500, or another status and body, without asking the server), ``slow`` (wait
 ``delay`` seconds, then forward), ``garbage`` (answer 200 with a body that is not JSON),
 ``rewrite`` (forward the request body changed by a function: the real server then answers a
-request it finds wrong). Every request that reaches the proxy is counted, so tests can say
-how many requests a sync made. With ``recording`` set to a list, every forwarded exchange is
-appended to it, as the demo's recordings keep them (:mod:`api.demo.replay`).
+request it finds wrong), ``echo`` (answer ``status``, 500 unless told, with the request line,
+every request header and the request body, as a misconfigured gateway or a debug server
+does). Every request that reaches the proxy is counted, so tests can say how many requests a
+sync made. With ``recording`` set to a list, every forwarded exchange is appended to it, as
+the demo's recordings keep them (:mod:`api.demo.replay`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from urllib.parse import urlsplit
 
 from api.demo.replay import Exchange, kept_headers, redact
 
-Mode = Literal["pass", "down", "error", "slow", "garbage", "rewrite"]
+Mode = Literal["pass", "down", "error", "slow", "garbage", "rewrite", "echo"]
 GARBAGE = b"<html><body>502 Bad Gateway</body></html>\x00\xff"
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection"}
 
@@ -63,7 +65,8 @@ class FaultProxy:
         status: int = 500,
         body: bytes = b"Internal Server Error",
     ) -> None:
-        """``status`` and ``body``: what ``error`` answers (a gateway's 502, an empty 503 …)."""
+        """``status`` and ``body``: what ``error`` answers (a gateway's 502, an empty 503 …);
+        ``echo`` answers ``status`` too."""
         self.delay, self.only, self.after = delay, only, after
         self.status, self.body = status, body
         self.rewrite = rewrite or (lambda body: body)
@@ -121,6 +124,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if proxy.mode == "error":
             self._answer(proxy.status, proxy.body, "text/plain")
+            return
+        if proxy.mode == "echo":
+            head = [self.requestline, *(f"{k}: {v}" for k, v in self.headers.items())]
+            echoed = "\r\n".join(head).encode() + b"\r\n\r\n" + (body or b"")
+            self._answer(proxy.status, echoed, "text/plain")
             return
         if proxy.mode == "garbage":
             self._answer(200, GARBAGE, "application/json")
