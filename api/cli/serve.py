@@ -9,11 +9,15 @@ from pathlib import Path
 import click
 import platformdirs
 
-from api.cli.base import CliError, Options, configure_logging, main
-from api.cli.output import count, print_results, safe_url
+from api.auth.posture import check_posture
+from api.cli.base import CliError, Options, configure_logging, install_log_redaction, main
+from api.cli.output import count, open_settings_store, print_results, safe_url
+from catalog.auth.tokens import Tokens
 from catalog.config import Settings
 from catalog.store.store import open_store
 from catalog.sync import SyncStatus
+
+INSECURE_HELP = "Serve without auth on a non-loopback address (anyone who can reach it may write)."
 
 
 @main.command()
@@ -24,11 +28,16 @@ from catalog.sync import SyncStatus
     help="Port to listen on (default: [server] port, 8000).",
 )
 @click.option("--no-sync", is_flag=True, help="Serve only; do not sync sources in the background.")
+@click.option("--insecure", is_flag=True, help=INSECURE_HELP)
 @click.pass_obj
-def serve(options: Options, host: str | None, port: int | None, no_sync: bool) -> None:
+def serve(
+    options: Options, host: str | None, port: int | None, no_sync: bool, insecure: bool
+) -> None:
     """Serve the GraphQL API (and sync sources in the background).
 
     GraphiQL, the in-browser query editor, is at /graphql; /healthz answers load balancers.
+    Without an [auth] section the server is open, so it listens only on a loopback address
+    unless --insecure is given.
     """
     settings = options.settings()
     server = settings.server.model_copy(
@@ -38,23 +47,34 @@ def serve(options: Options, host: str | None, port: int | None, no_sync: bool) -
             "sync_in_background": settings.server.sync_in_background and not no_sync,
         }
     )
-    _serve(replace(settings, server=server), options.debug)
+    _serve(replace(settings, server=server), options.debug, insecure)
 
 
-def _serve(settings: Settings, debug: bool) -> None:
+def _serve(settings: Settings, debug: bool, insecure: bool) -> None:
     import uvicorn
 
     from api.app import create_app
 
     configure_logging(logging.DEBUG if debug else logging.INFO, debug)
-    app = create_app(settings)
     server = settings.server
+    store = open_settings_store(settings)
+    try:
+        active = len(Tokens(store).list())
+    finally:
+        store.close()
+    posture = check_posture(server.host, settings.auth, insecure=insecure, active_tokens=active)
+    app = create_app(settings)
     click.echo(
         f"Tempox on http://{server.host}:{server.port}/graphql "
         f"(database {safe_url(settings.database.url)})",
         err=True,
     )
-    uvicorn.run(app, host=server.host, port=server.port, log_level="debug" if debug else "info")
+    click.echo(posture, err=True)
+    config = uvicorn.Config(
+        app, host=server.host, port=server.port, log_level="debug" if debug else "info"
+    )
+    install_log_redaction()  # uvicorn's handlers exist now
+    uvicorn.Server(config).run()
 
 
 @main.command()
@@ -66,8 +86,16 @@ def _serve(settings: Settings, debug: bool) -> None:
     "folder, made afresh on every start).",
 )
 @click.option("--no-serve", is_flag=True, help="Load the demo estate, then exit.")
+@click.option("--insecure", is_flag=True, help=INSECURE_HELP)
 @click.pass_obj
-def demo(options: Options, host: str, port: int, database: str | None, no_serve: bool) -> None:
+def demo(
+    options: Options,
+    host: str,
+    port: int,
+    database: str | None,
+    no_serve: bool,
+    insecure: bool,
+) -> None:
     """Load a demo estate recorded from real Airflow, Prefect and Dagster servers, and serve it.
 
     The recorded answers are replayed through the adapters' own code, times moved so that
@@ -76,6 +104,8 @@ def demo(options: Options, host: str, port: int, database: str | None, no_serve:
     """
     from api.demo.estate import load_demo
 
+    if not no_serve:  # refuse an open server on a public address before loading anything
+        check_posture(host, None, insecure=insecure, active_tokens=0)
     url = database or _fresh_demo_database()
     store = open_store(url, auto_upgrade=True)
     try:
@@ -96,7 +126,7 @@ def demo(options: Options, host: str, port: int, database: str | None, no_serve:
     server = settings.server.model_copy(
         update={"host": host, "port": port, "sync_in_background": False}
     )
-    _serve(replace(settings, server=server), options.debug)
+    _serve(replace(settings, server=server), options.debug, insecure)
 
 
 def _fresh_demo_database() -> str:
