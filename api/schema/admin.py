@@ -28,7 +28,7 @@ class Viewer:
         return cls(
             name=principal.name,
             authenticated=principal.authenticated,
-            scopes=sorted(principal.scopes),
+            scopes=[s for s in Scope if s in principal.scopes],  # in the enum's order
             auth_required=auth_required,
         )
 
@@ -48,7 +48,7 @@ class ApiToken:
     def from_row(cls, row: t.ApiToken) -> ApiToken:
         return cls(
             name=row.name,
-            scopes=[Scope(s) for s in row.scopes],
+            scopes=[s for s in Scope if s.value in row.scopes],
             created_at=row.created_at,
             created_by=row.created_by,
             expires_at=row.expires_at,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from catalog.records import AssetRecord, Batch, EdgeRecord, NodeRef
@@ -13,7 +14,7 @@ from tests.catalog.trend_estate import slowing_batch
 EXERCISED = {
     "Sources", "Pipelines", "Runs", "Run", "FailedRuns", "Assets", "Asset", "StaleAssets",
     "Lineage", "Impact", "ProducedBetween", "ColumnLineage", "LinkAssets", "UnlinkAssets",
-    "LikelyMatches", "SlowerTasks",
+    "LikelyMatches", "SlowerTasks", "Viewer", "Tokens", "CreateToken", "RevokeToken", "AuditLog",
 }  # fmt: skip
 
 
@@ -587,3 +588,56 @@ def test_a_link_that_cannot_be_made_is_an_error_naming_the_argument(
     [error] = body["errors"]
     assert error["message"] == "argument 'other': no asset 's3://nowhere/x' in the catalog"
     assert error["extensions"]["argument"] == "other"
+
+
+def test_tokens_and_the_audit_log_through_their_operations(client: GraphQLClient) -> None:
+    # The anonymous client of an open server may do everything, and is recorded as such.
+    viewer = client.operation("Viewer")["viewer"]
+    assert viewer == {
+        "name": "anonymous",
+        "authenticated": False,
+        "scopes": ["READ", "INGEST", "WRITE", "ADMIN"],
+        "authRequired": False,
+    }
+    made = client.operation(
+        "CreateToken", {"name": "ci", "scopes": ["READ", "INGEST"], "expiresIn": "30d"}
+    )["createToken"]
+    assert made["token"].startswith("tpx_")
+    assert made["apiToken"]["name"] == "ci"
+    assert made["apiToken"]["scopes"] == ["READ", "INGEST"]
+    assert made["apiToken"]["createdBy"] == "anonymous"
+    assert made["apiToken"]["expiresAt"] == (NOW + timedelta(days=30)).isoformat()
+    listed = client.operation("Tokens")["tokens"]
+    assert [(t["name"], t["lastUsedAt"], t["revokedAt"]) for t in listed] == [("ci", None, None)]
+    assert made["token"] not in str(listed)
+
+    revoked = client.operation("RevokeToken", {"name": "ci"})["revokeToken"]
+    assert (revoked["name"], revoked["revokedAt"], revoked["revokedBy"]) == (
+        "ci",
+        NOW.isoformat(),
+        "anonymous",
+    )
+    assert client.operation("Tokens")["tokens"] == []  # a repeated query sees the change
+    assert len(client.operation("Tokens", {"includeRevoked": True})["tokens"]) == 1
+    [error] = client.errors((OPERATIONS / "RevokeToken.graphql").read_text(), {"name": "ci"})
+    assert error["message"] == "no active token named 'ci'"
+
+    log = client.operation("AuditLog")["auditLog"]
+    assert log["totalCount"] == 2
+    assert [(n["principal"], n["action"], n["target"]) for n in log["nodes"]] == [
+        ("anonymous", "token.revoke", "ci"),
+        ("anonymous", "token.create", "ci"),
+    ]
+    first = client.operation("AuditLog", {"first": 1, "action": "token.create"})["auditLog"]
+    assert first["nodes"][0]["detail"]["scopes"] == ["ingest", "read"]
+    assert first["pageInfo"]["hasNextPage"] is False
+
+
+def test_a_token_that_cannot_be_made_names_the_argument(client: GraphQLClient) -> None:
+    document = (OPERATIONS / "CreateToken.graphql").read_text()
+    [error] = client.errors(document, {"name": "ci", "scopes": ["READ"], "expiresIn": "soon"})
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "expiresIn"}
+    [error] = client.errors(document, {"name": "two words", "scopes": ["READ"]})
+    assert error["extensions"]["argument"] == "name"
+    [error] = client.errors(document, {"name": "ci", "scopes": []})
+    assert error["message"] == "argument 'scope': give at least one scope"
