@@ -23,6 +23,8 @@ from catalog.store.store import LINEAGE_VERSION, Store
 Node = tuple[str, int]  # (NodeKind value, catalog id)
 
 MAX_DEPTH = 50
+MAX_NODES = 10_000  # the most nodes one answer holds; the nearest are kept
+DEFAULT_NODES = 1_000
 _KINDS = {k.value: k for k in NodeKind}
 ASSET = NodeKind.ASSET.value
 
@@ -46,6 +48,7 @@ class LineageEdge:
 class LineageResult:
     nodes: list[LineageNode]
     edges: list[LineageEdge]
+    truncated: bool = False  # more nodes were within reach than the bound let through
 
 
 class LineageGraph:
@@ -117,9 +120,12 @@ class LineageGraph:
         direction: Direction,
         depth: int,
         as_of: datetime | None = None,
+        max_nodes: int = MAX_NODES,
     ) -> LineageResult:
         """Every node within ``depth`` hops of ``starts``, and the edges between them; with
-        ``as_of``, only edges first seen by then: the graph as it stood at that time."""
+        ``as_of``, only edges first seen by then: the graph as it stood at that time. At most
+        ``max_nodes`` nodes, the nearest first (``truncated`` says whether any were left out),
+        so one answer's size is bounded whatever the graph."""
         graph = self.graph()
         if as_of is not None:
             graph = self._as_of(graph, as_of)
@@ -141,11 +147,15 @@ class LineageGraph:
                 for node, hops in lengths.items():
                     if hops < found.get(node, hops + 1):
                         found[node] = hops
+        truncated = len(found) > max_nodes
+        if truncated:
+            kept = sorted(found.items(), key=lambda item: (item[1], item[0]))[:max_nodes]
+            found = dict(kept)
         among = graph.subgraph(found).edges(data=True)
         edges: list[LineageEdge] = [data["edge"] for _, _, data in among]
         nodes = [LineageNode(_KINDS[k], i, d) for (k, i), d in found.items()]
         nodes.sort(key=lambda n: (n.depth, n.kind, n.id))
-        return LineageResult(nodes, edges)
+        return LineageResult(nodes, edges, truncated)
 
     @staticmethod
     def _as_of(graph: nx.DiGraph[Node], as_of: datetime) -> nx.DiGraph[Node]:

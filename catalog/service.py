@@ -22,7 +22,14 @@ from catalog.filters import (
     check_window,
 )
 from catalog.identity import NamedBy, named_by
-from catalog.lineage import MAX_DEPTH, LineageGraph, LineageResult, Node
+from catalog.lineage import (
+    DEFAULT_NODES,
+    MAX_DEPTH,
+    MAX_NODES,
+    LineageGraph,
+    LineageResult,
+    Node,
+)
 from catalog.matches import Match, likely_matches
 from catalog.pagination import MAX_PAGE, Page, PageRequest
 from catalog.store import audit, reads
@@ -314,21 +321,28 @@ class Catalog:
     # -- lineage ------------------------------------------------------------------------------
 
     def lineage(
-        self, node: Node, direction: Direction, depth: int, as_of: datetime | None = None
+        self,
+        node: Node,
+        direction: Direction,
+        depth: int,
+        as_of: datetime | None = None,
+        max_nodes: int = DEFAULT_NODES,
     ) -> LineageResult:
-        """The lineage around ``node``; with ``as_of``, as it stood then (edges first seen
-        after it left out)."""
+        """The lineage around ``node``, at most ``max_nodes`` nodes (the nearest); with
+        ``as_of``, as it stood then (edges first seen after it left out)."""
         _check_depth(depth)
+        _check_max_nodes(max_nodes)
         check_aware("asOf", as_of)
-        return self.lineage_graph.walk([node], direction, depth, as_of)
+        return self.lineage_graph.walk([node], direction, depth, as_of, max_nodes)
 
-    def impact(self, run_id: int, depth: int = 10) -> Impact | None:
+    def impact(self, run_id: int, depth: int = 10, max_nodes: int = DEFAULT_NODES) -> Impact | None:
         """Everything downstream of what a run produced or was meant to produce.
 
         The run's outputs are the assets it produced plus every asset its pipeline or the
         pipeline's tasks are declared to write: a failed run's missing outputs matter most.
         """
         _check_depth(depth)
+        _check_max_nodes(max_nodes)
         run = self.run(run_id)
         if run is None:
             return None
@@ -342,7 +356,10 @@ class Catalog:
         declared = {i for k, i in self.lineage_graph.successors(owners) if k == NodeKind.ASSET}
         outputs = sorted((i, i in produced) for i in produced | declared)
         starts = [(NodeKind.ASSET.value, i) for i, _ in outputs]
-        return Impact(run, outputs, self.lineage_graph.walk(starts, Direction.DOWNSTREAM, depth))
+        downstream = self.lineage_graph.walk(
+            starts, Direction.DOWNSTREAM, depth, max_nodes=max_nodes
+        )
+        return Impact(run, outputs, downstream)
 
 
 def is_stale(asset: t.Asset, at: datetime) -> bool:
@@ -350,6 +367,11 @@ def is_stale(asset: t.Asset, at: datetime) -> bool:
     if asset.freshness_max_age_s is None:
         return False
     return asset.stale_after is None or asset.stale_after < at
+
+
+def _check_max_nodes(max_nodes: int) -> None:
+    if not 1 <= max_nodes <= MAX_NODES:
+        raise InvalidArgument("maxNodes", f"must be between 1 and {MAX_NODES}, got {max_nodes}")
 
 
 def _check_depth(depth: int) -> None:

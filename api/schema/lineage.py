@@ -76,6 +76,9 @@ class LineageEdge:
 class LineageGraph:
     all_nodes: strawberry.Private[list[LineageNode]]
     edges: list[LineageEdge]
+    truncated: bool = strawberry.field(
+        description="More nodes were within reach than `maxNodes`: the nearest are here."
+    )
 
     @classmethod
     def from_result(cls, result: lineage.LineageResult) -> LineageGraph:
@@ -89,7 +92,7 @@ class LineageGraph:
             )
             for e in result.edges
         ]
-        return cls(all_nodes=list(nodes.values()), edges=edges)
+        return cls(all_nodes=list(nodes.values()), edges=edges, truncated=result.truncated)
 
     @strawberry.field(description="Nearest first; only nodes of `kind` when given.")
     def nodes(self, kind: NodeKind | None = None) -> list[LineageNode]:

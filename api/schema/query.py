@@ -18,11 +18,18 @@ from api.schema.links import LikelyMatch
 from api.schema.trends import SlowerTask
 from api.schema.types import After, Asset, AssetEvent, First, NotFound, Pipeline, Run, Source
 from catalog.errors import InvalidArgument
+from catalog.lineage import DEFAULT_NODES, MAX_NODES
 from catalog.pagination import DEFAULT_PAGE, Page, PageRequest
 
 Row = TypeVar("Row")
 T = TypeVar("T")
 
+MaxNodes = Annotated[
+    int,
+    strawberry.argument(
+        description=f"The most nodes to return (at most {MAX_NODES}), nearest first."
+    ),
+]
 RunResult = Annotated[Run | NotFound, strawberry.union("RunResult")]
 AssetResult = Annotated[Asset | NotFound, strawberry.union("AssetResult")]
 LineageResult = Annotated[LineageGraph | NotFound, strawberry.union("LineageResult")]
@@ -165,11 +172,14 @@ class Query:
                 description="The graph as it stood then: edges first seen later are left out."
             ),
         ] = None,
+        max_nodes: MaxNodes = DEFAULT_NODES,
     ) -> LineageResult:
         start = await node.to_node(info)
         if start is None:
             return NotFound(message=f"no {node.describe()} in the catalog")
-        result = await run_sync(info.context.catalog.lineage, start, direction, depth, as_of)
+        result = await run_sync(
+            info.context.catalog.lineage, start, direction, depth, as_of, max_nodes
+        )
         return LineageGraph.from_result(result)
 
     @strawberry.field(
@@ -200,8 +210,14 @@ class Query:
         return [SlowerTask.from_trend(tr) for tr in found]
 
     @strawberry.field(description="What a run produced or should have, and everything downstream.")
-    async def impact(self, info: Info, run: strawberry.ID, depth: int = 10) -> ImpactResult:
-        found = await run_sync(info.context.catalog.impact, parse_id("run", run), depth)
+    async def impact(
+        self,
+        info: Info,
+        run: strawberry.ID,
+        depth: int = 10,
+        max_nodes: MaxNodes = DEFAULT_NODES,
+    ) -> ImpactResult:
+        found = await run_sync(info.context.catalog.impact, parse_id("run", run), depth, max_nodes)
         return NotFound(message=f"no run {run}") if found is None else Impact.from_impact(found)
 
     @strawberry.field(description="Assets produced in [start, end), newest first.")

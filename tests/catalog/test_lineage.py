@@ -48,6 +48,26 @@ def test_downstream_is_bounded_by_depth(store: Store, graph: LineageGraph) -> No
     assert len(result.edges) == 11  # the edges among the nodes found, nothing beyond
 
 
+def test_the_node_bound_keeps_the_nearest_and_says_it_cut(
+    store: Store, graph: LineageGraph
+) -> None:
+    start = (NodeKind.ASSET.value, asset_id(store, "x://a0"))
+    whole = graph.walk([start], Direction.DOWNSTREAM, 10)
+    assert whole.truncated is False
+    cut = graph.walk([start], Direction.DOWNSTREAM, 10, max_nodes=4)
+    assert cut.truncated is True
+    assert sorted(n.depth for n in cut.nodes) == [0, 1, 2, 2]  # a2 and the side branch
+    kept = {(n.kind.value, n.id) for n in cut.nodes}
+    assert all(e.upstream in kept and e.downstream in kept for e in cut.edges)
+    assert len(cut.edges) == 3
+    exact = graph.walk([start], Direction.DOWNSTREAM, 10, max_nodes=len(whole.nodes))
+    assert exact.truncated is False
+    catalog = Catalog(store)
+    with pytest.raises(InvalidArgument, match="argument 'maxNodes': must be between 1 and"):
+        catalog.lineage(start, Direction.DOWNSTREAM, 3, max_nodes=0)
+    assert catalog.lineage(start, Direction.DOWNSTREAM, 10, max_nodes=2).truncated is True
+
+
 def test_upstream_and_both(store: Store, graph: LineageGraph) -> None:
     side = (NodeKind.ASSET.value, asset_id(store, "x://side"))
     up = graph.walk([side], Direction.UPSTREAM, 5)
