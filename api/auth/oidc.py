@@ -64,6 +64,10 @@ class OidcVerifier:
             raise InvalidToken(f"the JWT was not issued by {self.issuer}") from None
         except jwt.PyJWKClientError as exc:
             raise InvalidToken(f"the identity provider's keys: {exc}") from None
+        except (TypeError, jwt.InvalidKeyError):
+            # The header names an algorithm for another kind of key (ES256 on an RSA key,
+            # ES384 on a P-256 key): PyJWT's prepare_key raises these, not InvalidTokenError.
+            raise InvalidToken("the JWT's algorithm does not fit the key it names") from None
         except jwt.InvalidTokenError as exc:
             raise InvalidToken(f"the JWT is not valid: {exc}") from None
         subject = claims.get(self.settings.oidc_principal_claim)
@@ -105,6 +109,8 @@ def _values(claim: object) -> list[str]:
 def _read_jwks_file(path: Path) -> PyJWKSet:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):  # a list, string or number: PyJWKSet would TypeError
+            raise ValueError("it holds no JSON object")
         return PyJWKSet.from_dict(data if "keys" in data else {"keys": [data]})
     except OSError as exc:
         raise ConfigError(f"[auth] oidc_jwks: cannot read {path}: {exc.strerror}") from None
