@@ -5,8 +5,8 @@ Modes: ``pass`` (forward as is), ``down`` (nothing listens: connection refused),
 ``delay`` seconds, then forward), ``garbage`` (answer 200 with a body that is not JSON),
 ``rewrite`` (forward the request body changed by a function: the real server then answers a
 request it finds wrong), ``echo`` (answer ``status``, 500 unless told, with the request line,
-every request header and the request body, as a misconfigured gateway or a debug server
-does). Every request that reaches the proxy is counted, so tests can say how many requests a
+every request header by name and the request body, as a misconfigured gateway or a debug
+server does). Every request that reaches the proxy is counted, so tests can say how many requests a
 sync made. With ``recording`` set to a list, every forwarded exchange is appended to it, as
 the demo's recordings keep them (:mod:`api.demo.replay`).
 """
@@ -126,7 +126,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(proxy.status, proxy.body, "text/plain")
             return
         if proxy.mode == "echo":
-            head = [self.requestline, *(f"{k}: {v}" for k, v in self.headers.items())]
+            # Headers by name, as debug servers (httpbin's /anything) show them.
+            headers = sorted(self.headers.items(), key=lambda kv: kv[0].lower())
+            head = [self.requestline, *(f"{k}: {v}" for k, v in headers)]
             echoed = "\r\n".join(head).encode() + b"\r\n\r\n" + (body or b"")
             self._answer(proxy.status, echoed, "text/plain")
             return

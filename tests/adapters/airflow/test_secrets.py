@@ -111,7 +111,7 @@ def test_a_sign_in_echoed_by_a_gateway_is_masked(
         f"Airflow at {proxy.url} answered POST /auth/token with 502 Bad Gateway: "
         "POST /auth/token HTTP/1.1"
     ), result.error
-    assert "Content-Type: application/json" in result.error  # the echo, cut at 200 characters
+    assert '{"username"' in result.error  # the body, cut at 200 characters (masked first)
     seen.assert_clean(secret)
 
 
@@ -139,7 +139,7 @@ def test_a_token_echoed_by_a_gateway_is_masked(
     assert result.error.startswith(
         f"Airflow at {proxy.url} answered GET /dags with 500 Internal Server Error: GET /api/v2/"
     ), result.error
-    assert "Authorization: Bearer *" in result.error  # masked, then cut at 200 characters
+    assert "Authorization: Bearer ***" in result.error
     seen.assert_clean(secret)
 
 
