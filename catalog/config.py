@@ -39,7 +39,6 @@ with :func:`read_secret` when the adapter needs them.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import tomllib
@@ -47,25 +46,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
-from urllib.parse import urlsplit
+from typing import Any, TypeVar
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     ValidationError,
-    model_validator,
 )
 
 from catalog import adapter as adapters
 from catalog.adapter import Adapter, AdapterConfig
 from catalog.errors import ConfigError
-from catalog.identity import IdentityRules, Rule, canonical
 from catalog.secrets import register_secret, strip_userinfo
-from catalog.store.engine import default_database_url
+from catalog.settings_sections import (
+    AuthSettings,
+    DatabaseSettings,
+    IdentitySettings,
+    Section,
+    ServerSettings,
+    SyncSettings,
+)
+from catalog.settings_types import Duration, HttpUrl, format_duration, http_url, parse_duration
 
 __all__ = [
     "AUTH_REQUIRED_ENV",
@@ -75,12 +76,15 @@ __all__ = [
     "AuthSettings",
     "DatabaseSettings",
     "Duration",
+    "HttpUrl",
+    "IdentitySettings",
     "ServerSettings",
     "Settings",
     "SourceSettings",
     "SyncSettings",
     "find_config_file",
     "format_duration",
+    "http_url",
     "load_settings",
     "parse_duration",
     "parse_settings",
@@ -92,186 +96,13 @@ DATABASE_URL_ENV = "TEMPOX_DATABASE_URL"
 AUTH_REQUIRED_ENV = "TEMPOX_AUTH_REQUIRED"
 DEFAULT_CONFIG_FILE = "tempox.toml"
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_DURATION = re.compile(r"(?:\d+(?:\.\d+)?[smhd])+")
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _TOML_POSITION = re.compile(r"^(?P<msg>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
 
 M = TypeVar("M", bound=BaseModel)
 
 
-def parse_duration(value: object) -> timedelta:
-    """``"30s"``, ``"5m"``, ``"1h30m"``, ``"1d"``, or a number of seconds, as a timedelta."""
-    if isinstance(value, timedelta):
-        seconds = value.total_seconds()
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
-    elif isinstance(value, str) and _DURATION.fullmatch(text := value.strip().lower()):
-        seconds = sum(float(n) * _UNITS[u] for n, u in _DURATION_PART.findall(text))
-    elif isinstance(value, str) and _is_number(value):
-        seconds = float(value)
-    else:
-        raise ValueError(f"invalid duration {value!r} (use e.g. 30s, 5m, 1h)")
-    if not (math.isfinite(seconds) and seconds > 0):
-        raise ValueError(f"invalid duration {value!r}: it must be more than zero")
-    return timedelta(seconds=seconds)
-
-
-def format_duration(value: timedelta) -> str:
-    """The shortest spelling :func:`parse_duration` reads back: ``90s`` is ``1m30s``."""
-    seconds = value.total_seconds()
-    if seconds != int(seconds):
-        return f"{seconds:g}s"
-    parts, rest = [], int(seconds)
-    for unit, size in sorted(_UNITS.items(), key=lambda u: -u[1]):
-        if rest >= size:
-            parts.append(f"{rest // size}{unit}")
-            rest %= size
-    return "".join(parts) or "0s"
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-
-
-def http_url(value: str) -> str:
-    """An http(s) URL with a host, without a trailing slash; else a ValueError naming it."""
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"{value!r} is not an http(s) URL")
-    return value.rstrip("/")
-
-
-HttpUrl = Annotated[str, AfterValidator(http_url)]  # for adapters' server addresses
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class DatabaseSettings(_Section):
-    url: str = Field(default_factory=default_database_url, min_length=1)
-    auto_upgrade: bool = True
-
-
-class ServerSettings(_Section):
-    host: str = Field(default="127.0.0.1", min_length=1)
-    port: int = Field(default=8000, ge=1, le=65535)
-    sync_in_background: bool = True
-    openlineage_source: str = Field(default="openlineage", min_length=1, max_length=200)
-    # Web pages on these origins may call the API from a browser (CORS); none by default.
-    cors_origins: tuple[str, ...] = ()
-
-
-class AuthSettings(_Section):
-    """``[auth]``: who may use the API. With the section (or ``$TEMPOX_AUTH_REQUIRED=1``) every
-    endpoint but ``/healthz`` needs a bearer token, an API token or an OIDC JWT."""
-
-    required: bool = True
-    # OIDC single sign-on: JWTs signed by the organisation's identity provider.
-    oidc_issuer: str | None = Field(default=None, min_length=1)
-    oidc_audience: str | None = Field(default=None, min_length=1)
-    oidc_jwks: str | None = Field(default=None, min_length=1)  # a URL or a JSON file of keys
-    oidc_algorithms: tuple[str, ...] = ("RS256", "RS384", "RS512", "ES256", "ES384", "PS256")
-    oidc_principal_claim: str = Field(default="sub", min_length=1)
-    oidc_scopes_claim: str = Field(default="scope", min_length=1)  # a list, or space-separated
-    # A claim value (a role or group) → the Tempox scopes it grants. Empty: values that are
-    # scope names ("read", "write" …) grant themselves.
-    oidc_roles: dict[str, tuple[str, ...]] = Field(default_factory=dict)
-    oidc_leeway: Duration = timedelta(seconds=30)  # clock skew allowed on exp and nbf
-
-    @model_validator(mode="after")
-    def _oidc_complete(self) -> AuthSettings:
-        given = [self.oidc_issuer, self.oidc_audience, self.oidc_jwks]
-        if any(v is not None for v in given) and not all(v is not None for v in given):
-            raise ValueError("oidc_issuer, oidc_audience and oidc_jwks go together")
-        unsafe = [a for a in self.oidc_algorithms if a[:2] not in ("RS", "ES", "PS", "Ed")]
-        if unsafe:
-            raise ValueError(
-                f"oidc_algorithms: {', '.join(unsafe)} not allowed (public-key algorithms only)"
-            )
-        scopes = ("admin", "ingest", "read", "write")
-        for role, granted in self.oidc_roles.items():
-            for scope in granted:
-                if scope not in scopes:
-                    known = ", ".join(scopes)
-                    raise ValueError(f"oidc_roles.{role}: unknown scope {scope!r} (use {known})")
-        return self
-
-    @property
-    def oidc(self) -> bool:
-        return self.oidc_issuer is not None
-
-
-class SyncSettings(_Section):
-    default_interval: Duration = timedelta(minutes=15)
-    concurrency: int = Field(default=4, ge=1, le=64)
-    lease_ttl: Duration = timedelta(minutes=10)
-
-
-class IdentityRuleSettings(_Section):
-    """``[[identity.rules]]``: ``prefix`` → ``replace``, or ``pattern`` → ``uri`` (a template
-    naming the pattern's groups: ``"postgres://db:5432/{db}.{schema}.{table}"``)."""
-
-    name: str | None = None
-    prefix: str | None = Field(default=None, min_length=1)
-    replace: str | None = None
-    pattern: str | None = Field(default=None, min_length=1)
-    uri: str | None = Field(default=None, min_length=1)
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> IdentityRuleSettings:
-        prefix = self.prefix is not None or self.replace is not None
-        pattern = self.pattern is not None or self.uri is not None
-        if prefix == pattern:
-            raise ValueError("give prefix and replace, or pattern and uri")
-        if prefix and (self.prefix is None or self.replace is None):
-            raise ValueError("prefix and replace go together")
-        if pattern and (self.pattern is None or self.uri is None):
-            raise ValueError("pattern and uri go together")
-        if self.pattern is not None and self.uri is not None:
-            try:
-                compiled = re.compile(self.pattern)
-            except re.error as exc:
-                raise ValueError(
-                    f"pattern {self.pattern!r} is not a regular expression: {exc}"
-                ) from None
-            # "{name}" for a named group, "{0}", "{1}" … for the groups in order.
-            groups = [str(i) for i in range(compiled.groups)] + list(compiled.groupindex)
-            for wanted in re.findall(r"{([^{}]*)}", self.uri):
-                if wanted not in groups and wanted != "":
-                    raise ValueError(f"uri names group {{{wanted}}}, which pattern does not have")
-        return self
-
-    def compile(self, position: int) -> Rule:
-        name = self.name or f"#{position}"
-        if self.pattern is not None:
-            return Rule(name, pattern=re.compile(self.pattern), uri=self.uri)
-        return Rule(name, prefix=self.prefix, replace=self.replace)
-
-
-class IdentitySettings(_Section):
-    """``[identity]``: how asset references of every source become one identity."""
-
-    rules: tuple[IdentityRuleSettings, ...] = ()
-    aliases: dict[str, str] = Field(default_factory=dict)  # a spelling → the identity it is
-
-    def compile(self) -> IdentityRules:
-        return IdentityRules(
-            rules=tuple(r.compile(i) for i, r in enumerate(self.rules, start=1)),
-            aliases={canonical(k): canonical(v) for k, v in self.aliases.items()},
-        )
-
-
-class _SourceCommon(_Section):
+class _SourceCommon(Section):
     """The keys every ``[sources.<name>]`` table may have; the rest belong to the adapter."""
 
     kind: str = Field(min_length=1)
