@@ -149,7 +149,7 @@ def test_broken_toml_names_file_and_line() -> None:
         (
             "[server]\nprot = 8000\n",
             "tempox.toml: server.prot: unknown key (expected one of: host, port, "
-            "sync_in_background, openlineage_source)",
+            "sync_in_background, openlineage_source, cors_origins)",
         ),
         (
             '[sources.prod]\nkind = "synthetic"\npipelines = "ten"\n',
