@@ -13,25 +13,16 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLRequestData
-from strawberry.http.async_base_view import AsyncHTTPRequestAdapter  # type: ignore[attr-defined]
-from strawberry.types.execution import ExecutionResult
 
-from api.auth.graphql import required_scopes
-from api.auth.middleware import Authenticator, AuthMiddleware, Denied, authorize
-from api.cache import ResponseCache, is_query
+from api.auth.middleware import Authenticator, AuthMiddleware
+from api.graphql_app import GraphQLApp
+from api.limits.body import BodyLimit
 from api.openlineage import DEFAULT_SOURCE, LineageIntake
-from api.schema import schema
-from api.schema.context import Context, run_sync
-from api.schema.mutation import FIELD_SCOPES
-from catalog.auth.principal import Scope as Needed
+from api.schema.context import run_sync
 from catalog.auth.tokens import Tokens
-from catalog.config import AuthSettings, Settings
+from catalog.config import AuthSettings, LimitSettings, Settings
 from catalog.secrets import redact
 from catalog.service import Catalog
 from catalog.store.engine import default_database_url
@@ -42,77 +33,6 @@ log = logging.getLogger("tempox.api")
 
 BackgroundTask = Callable[[], Awaitable[None]]
 DATABASE_URL_ENV = "TEMPOX_DATABASE_URL"
-
-
-class GraphQLApp(GraphQL[Context, None]):
-    """Strawberry's ASGI app, with the scope check of :mod:`api.auth.graphql` before every
-    operation (and the IDE), and the response cache of :mod:`api.cache`."""
-
-    def __init__(
-        self, catalog: Catalog, cache: ResponseCache | None, tokens: Tokens, auth_required: bool
-    ) -> None:
-        super().__init__(schema, graphql_ide="graphiql")
-        self.catalog = catalog
-        self.cache = cache
-        self.tokens = tokens
-        self.auth_required = auth_required
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        except Denied as denied:
-            await denied.response(graphql=True)(scope, receive, send)
-
-    async def render_graphql_ide(self, request: Request) -> Response:
-        authorize(request, {Needed.READ})
-        return await super().render_graphql_ide(request)
-
-    async def execute_single(
-        self,
-        request: Request,
-        request_adapter: AsyncHTTPRequestAdapter,
-        sub_response: Response,
-        context: Context,
-        root_value: None,
-        request_data: GraphQLRequestData,
-    ) -> ExecutionResult:
-        query = request_data.query
-        operation = request_data.operation_name
-        if query is not None:
-            # Before anything runs: a refusal is the whole request's 401 or 403.
-            authorize(request, set(required_scopes(query, operation, FIELD_SCOPES)))
-        cache = self.cache
-        if (
-            cache is None
-            or query is None
-            or request_data.protocol != "http"
-            or not is_query(query, operation)
-        ):
-            return await super().execute_single(
-                request, request_adapter, sub_response, context, root_value, request_data
-            )
-        version = await run_sync(self.catalog.data_version)
-        key = cache.key(query, request_data.variables, operation, version)
-        cached = cache.get(key)
-        if cached is not None:
-            return cached
-        result = await super().execute_single(
-            request, request_adapter, sub_response, context, root_value, request_data
-        )
-        if not context.read_clock and not context.uncacheable:
-            cache.put(key, result)
-        return result
-
-    async def get_context(
-        self, request: Request | WebSocket, response: Response | WebSocket
-    ) -> Context:
-        return Context(
-            self.catalog,
-            request,
-            response,
-            tokens=self.tokens,
-            auth_required=self.auth_required,
-        )
 
 
 def database_url(settings: Settings | None = None) -> str:
@@ -129,6 +49,7 @@ def create_app(
     lifespan_tasks: Sequence[BackgroundTask] = (),
     cache_responses: bool = True,
     auth: AuthSettings | Literal["settings"] | None = "settings",
+    limits: LimitSettings | None = None,
 ) -> Starlette:
     """The Tempox ASGI app.
 
@@ -140,6 +61,7 @@ def create_app(
     catalog's data changes (see :mod:`api.cache`). ``auth`` is who may use it (by default
     ``settings.auth``; None: open, as on a laptop); every route states the scope it needs
     (:mod:`api.auth`). CORS answers only the origins in ``[server] cors_origins``.
+    ``limits`` (by default ``settings.limits``) bound what one request may cost.
     """
     resolved_auth = (
         (settings.auth if settings is not None else None) if auth == "settings" else auth
@@ -181,6 +103,7 @@ def create_app(
             for task in running:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
+            graphql.close()
             if owned is not None:
                 owned.close()
 
@@ -189,13 +112,19 @@ def create_app(
     )
     tokens = Tokens(serving.store, clock=serving.clock)
     authenticator = Authenticator(tokens, resolved_auth)
-    graphql = GraphQLApp(
+    if limits is None:
+        limits = settings.limits if settings is not None else LimitSettings()
+    graphql: GraphQLApp = GraphQLApp(
         serving,
-        ResponseCache() if cache_responses else None,
-        tokens,
+        tokens=tokens,
         auth_required=authenticator.required,
+        limits=limits,
+        cache=cache_responses,
     )
-    middleware = [Middleware(AuthMiddleware, authenticator=authenticator)]
+    middleware = [
+        Middleware(BodyLimit, paths={"/graphql": limits.max_body_bytes}),
+        Middleware(AuthMiddleware, authenticator=authenticator),
+    ]
     origins = settings.server.cors_origins if settings is not None else ()
     if origins:
         # Outermost, so a preflight (which carries no token) is answered before auth.

@@ -12,22 +12,57 @@ from __future__ import annotations
 
 import json
 import threading
-from functools import lru_cache
 from typing import Any
 
 from cachetools import LRUCache
-from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from graphql import GraphQLError, OperationType, get_operation_ast
 from strawberry.types.execution import ExecutionResult
 
+from api.documents import parse_document
+
 Key = tuple[str, str, str | None, int]
+DEFAULT_BYTES = 64 * 1024 * 1024
+DEFAULT_ENTRY_BYTES = 1024 * 1024
+ENTRY_OVERHEAD = 200  # the key tuple, the entry and the LRU's bookkeeping, roughly
+
+
+class Encoded(dict[str, Any]):
+    """A query's ``data``, already encoded as JSON: the bytes the cache keeps, written into
+    the response as they are (see ``GraphQLApp.encode_json``)."""
+
+    def __init__(self, raw: bytes) -> None:
+        super().__init__()
+        self.raw = raw
+
+
+def encode(data: Any) -> bytes:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 class ResponseCache:
-    def __init__(self, maxsize: int = 2048) -> None:
-        self._entries: LRUCache[Key, Any] = LRUCache(maxsize=maxsize)
+    """Answers by (document, variables, operation, data version), bounded in bytes: the
+    encoded answers plus their keys count, least recently used go first, and an answer larger
+    than ``max_entry_bytes`` is not kept at all."""
+
+    def __init__(
+        self, max_bytes: int = DEFAULT_BYTES, max_entry_bytes: int = DEFAULT_ENTRY_BYTES
+    ) -> None:
+        self.max_bytes = max_bytes
+        self.max_entry_bytes = min(max_entry_bytes, max_bytes)
+        # An entry is (answer, bytes it holds): the key's text counts too, since a 1 MB
+        # document is 1 MB held.
+        self._entries: LRUCache[Key, tuple[bytes, int]] = LRUCache(
+            maxsize=max(max_bytes, 1), getsizeof=lambda entry: entry[1]
+        )
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+
+    @property
+    def size(self) -> int:
+        """Bytes held now."""
+        with self._lock:
+            return int(self._entries.currsize)
 
     @staticmethod
     def key(
@@ -37,25 +72,29 @@ class ResponseCache:
 
     def get(self, key: Key) -> ExecutionResult | None:
         with self._lock:
-            data = self._entries.get(key)
-            if data is None:
+            entry = self._entries.get(key)
+            if entry is None:
                 self.misses += 1
                 return None
             self.hits += 1
-        return ExecutionResult(data=data, errors=None)
+        return ExecutionResult(data=Encoded(entry[0]), errors=None)
 
-    def put(self, key: Key, result: ExecutionResult) -> None:
-        if result.errors or result.data is None:
-            return
-        with self._lock:
-            self._entries[key] = result.data
+    def put(self, key: Key, result: ExecutionResult) -> ExecutionResult:
+        """Keep ``result`` if it may be kept; returns what to answer with (encoded once)."""
+        if result.errors or result.data is None or result.extensions:
+            return result
+        answer = encode(result.data)
+        held = len(answer) + len(key[0]) + len(key[1]) + ENTRY_OVERHEAD
+        if held <= self.max_entry_bytes:
+            with self._lock:
+                self._entries[key] = (answer, held)
+        return ExecutionResult(data=Encoded(answer), errors=None)
 
 
-@lru_cache(maxsize=1024)
 def is_query(document: str, operation: str | None) -> bool:
     """Whether the operation is a query: mutations must run every time, whatever the cache."""
     try:
-        ast = get_operation_ast(parse(document), operation)
+        ast = get_operation_ast(parse_document(document), operation)
     except GraphQLError:
         return False  # let execution report the syntax error
     return ast is not None and ast.operation is OperationType.QUERY

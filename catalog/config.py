@@ -62,6 +62,7 @@ from catalog.settings_sections import (
     AuthSettings,
     DatabaseSettings,
     IdentitySettings,
+    LimitSettings,
     Section,
     ServerSettings,
     SyncSettings,
@@ -78,6 +79,7 @@ __all__ = [
     "Duration",
     "HttpUrl",
     "IdentitySettings",
+    "LimitSettings",
     "ServerSettings",
     "Settings",
     "SourceSettings",
@@ -155,6 +157,7 @@ class Settings:
     sources: Mapping[str, SourceSettings] = field(default_factory=dict)
     path: Path | None = None
     auth: AuthSettings | None = None  # None: no [auth] section, an open server (loopback only)
+    limits: LimitSettings = field(default_factory=LimitSettings)
 
     def interval(self, source: SourceSettings) -> timedelta:
         return source.interval or self.sync.default_interval
@@ -248,6 +251,7 @@ def parse_settings(
         "sync": SyncSettings,
         "identity": IdentitySettings,
         "auth": AuthSettings,
+        "limits": LimitSettings,
     }
     for key in data:
         if key not in (*sections, "sources"):
@@ -259,11 +263,19 @@ def parse_settings(
     server = _validate(ServerSettings, data.get("server", {}), ("server",), file, errors)
     sync = _validate(SyncSettings, data.get("sync", {}), ("sync",), file, errors)
     identity = _validate(IdentitySettings, data.get("identity", {}), ("identity",), file, errors)
+    limits = _validate(LimitSettings, data.get("limits", {}), ("limits",), file, errors)
     auth = (
         _validate(AuthSettings, data["auth"], ("auth",), file, errors) if "auth" in data else None
     )
     sources = _parse_sources(data.get("sources", {}), file, errors)
-    if errors or database is None or server is None or sync is None or identity is None:
+    if (
+        errors
+        or database is None
+        or server is None
+        or sync is None
+        or identity is None
+        or limits is None
+    ):
         raise ConfigError("\n".join(errors))
     return Settings(
         database=database,
@@ -273,6 +285,7 @@ def parse_settings(
         sources=sources,
         path=path,
         auth=auth,
+        limits=limits,
     )
 
 

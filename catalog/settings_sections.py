@@ -70,6 +70,21 @@ class AuthSettings(Section):
         return self.oidc_issuer is not None
 
 
+class LimitSettings(Section):
+    """``[limits]``: what one request may cost, so that no client starves the others."""
+
+    # A query's estimated cost (lists count as many as their `first`, lineage as its
+    # `maxNodes`) before it runs: the named operations cost 75,000 at most at 500 a page.
+    max_query_cost: int = Field(default=200_000, ge=1)
+    query_timeout: Duration = timedelta(seconds=30)  # wall-clock budget of one GraphQL request
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)  # a GraphQL request's body
+    max_document_bytes: int = Field(default=100_000, ge=100)  # comments and whitespace count
+    max_concurrent_queries: int = Field(default=4, ge=1, le=256)  # executing at once
+    max_queued_queries: int = Field(default=64, ge=0)  # waiting; beyond: 503 + Retry-After
+    cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)  # response cache; 0: none
+    cache_entry_bytes: int = Field(default=1024 * 1024, ge=0)  # larger answers aren't cached
+
+
 class SyncSettings(Section):
     default_interval: Duration = timedelta(minutes=15)
     concurrency: int = Field(default=4, ge=1, le=64)

@@ -9,10 +9,8 @@ and nothing of a half-allowed operation runs.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 
 from graphql import (
-    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -21,9 +19,9 @@ from graphql import (
     OperationType,
     SelectionSetNode,
     get_operation_ast,
-    parse,
 )
 
+from api.documents import parse_document
 from catalog.auth.principal import Scope
 
 __all__ = ["required_scopes"]
@@ -40,7 +38,7 @@ def required_scopes(
     ``mutation``, root field) to its scope where it differs from the default (None: nothing).
     A document that does not parse needs ``read``: execution will name its error."""
     try:
-        ast = _parse(document)
+        ast = parse_document(document)
     except GraphQLError:
         return frozenset({Scope.READ})
     definition = get_operation_ast(ast, operation)
@@ -57,11 +55,6 @@ def required_scopes(
         if scope is not None:
             needed.add(scope)
     return frozenset(needed)
-
-
-@lru_cache(maxsize=1024)
-def _parse(document: str) -> DocumentNode:
-    return parse(document)
 
 
 def _root_fields(

@@ -11,15 +11,15 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from anyio import to_thread
 from starlette.datastructures import Headers
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.auth.oidc import OidcVerifier
+from api.refusal import Refusal
 from catalog.auth.principal import ANONYMOUS, NOBODY, Principal
 from catalog.auth.principal import Scope as Needed
 from catalog.auth.tokens import InvalidToken, Tokens, looks_like_token
@@ -35,32 +35,18 @@ PUBLIC_PATHS = frozenset({"/healthz"})
 GRAPHQL_PATH = "/graphql"
 
 
-class Denied(Exception):
+class Denied(Refusal):
     """A request refused: 401 (who are you?) or 403 (not allowed to)."""
 
     def __init__(self, status: int, message: str, *, invalid_token: bool = False) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.invalid_token = invalid_token
-
-    @property
-    def code(self) -> str:
-        return UNAUTHENTICATED if self.status == 401 else FORBIDDEN
-
-    def response(self, graphql: bool) -> Response:
-        """The answer, shaped like the endpoint's others: GraphQL errors or ``{"error": …}``."""
-        body: dict[str, Any] = (
-            {"errors": [{"message": self.message, "extensions": {"code": self.code}}]}
-            if graphql
-            else {"error": self.message}
-        )
         headers = {}
-        if self.status == 401:
+        if status == 401:
             # RFC 6750: say which scheme, and whether the token sent was the problem.
-            error = ', error="invalid_token"' if self.invalid_token else ""
+            error = ', error="invalid_token"' if invalid_token else ""
             headers["WWW-Authenticate"] = f'Bearer realm="tempox"{error}'
-        return JSONResponse(body, status_code=self.status, headers=headers)
+        code = UNAUTHENTICATED if status == 401 else FORBIDDEN
+        super().__init__(status, code, message, headers=headers)
+        self.invalid_token = invalid_token
 
 
 class Authenticator:

@@ -12,6 +12,7 @@ from strawberry.extensions import (
     query_depth_limiter,
 )
 
+from api.limits.cost import CostLimit
 from api.schema.errors import TempoxSchema
 from api.schema.mutation import Mutation
 from api.schema.query import Query
@@ -39,6 +40,7 @@ schema = TempoxSchema(
         # clients send the same few documents again and again (see DESIGN.md, "API").
         ParserCache,
         ValidationCache,
+        CostLimit,  # after validation, before execution
     ],
 )
 

@@ -128,6 +128,7 @@ class Context:
         *,
         tokens: Tokens | None = None,
         auth_required: bool = False,
+        max_query_cost: int | None = None,
     ) -> None:
         self.catalog = catalog
         self.loaders = Loaders(catalog)
@@ -135,6 +136,7 @@ class Context:
         self.response = response
         self.tokens = tokens or Tokens(catalog.store, clock=catalog.clock)
         self.auth_required = auth_required
+        self.max_query_cost = max_query_cost  # read by api.limits.cost.CostLimit; None: any
         # Resolved by api.auth's middleware; a request that did not pass it (a test calling
         # the schema directly) is the anonymous client of an open server.
         self.principal: Principal = principal_of(request) if request is not None else ANONYMOUS

@@ -95,7 +95,8 @@ def _argument_of(error: GraphQLError) -> str | None:
 
 
 def shape_error(error: GraphQLError) -> GraphQLError:
-    extensions: dict[str, Any] = {**(error.extensions or {}), "code": _code(error)}
+    # A code set where the error was made (the cost limit's, say) stands.
+    extensions: dict[str, Any] = {"code": _code(error), **(error.extensions or {})}
     original = error.original_error
     message = error.message
     if isinstance(original, InvalidArgument):

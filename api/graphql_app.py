@@ -1,0 +1,201 @@
+"""``/graphql``: Strawberry's ASGI app with what stands between a request and execution.
+
+In order: the request's scope (:mod:`api.auth.graphql`, 401/403), the document's size (413),
+the response cache (:mod:`api.cache`), then execution off the server's loop, a few at a time,
+within a deadline (:mod:`api.limits.runner`, 503 when too many wait). Execution validates the
+document, then refuses one that would cost too much (:class:`api.limits.cost.CostLimit`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.http.async_base_view import AsyncHTTPRequestAdapter  # type: ignore[attr-defined]
+from strawberry.types.execution import ExecutionResult
+
+from api.auth.graphql import required_scopes
+from api.auth.middleware import authorize
+from api.cache import Encoded, ResponseCache, is_query
+from api.limits.runner import QueryRunner, QueryTimeout
+from api.refusal import Refusal
+from api.schema import schema
+from api.schema.context import Context, run_sync
+from api.schema.mutation import FIELD_SCOPES
+from catalog.auth.principal import Scope as Needed
+from catalog.auth.tokens import Tokens
+from catalog.config import LimitSettings
+from catalog.service import Catalog
+
+__all__ = ["GraphQLApp"]
+
+MAX_JSON_DEPTH = 64  # request bodies: a query, its variables; deeper is no honest request
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        tokens: Tokens,
+        auth_required: bool,
+        limits: LimitSettings,
+        cache: bool = True,
+    ) -> None:
+        super().__init__(schema, graphql_ide="graphiql")
+        self.catalog = catalog
+        self.tokens = tokens
+        self.auth_required = auth_required
+        self.limits = limits
+        self.cache = (
+            ResponseCache(limits.cache_bytes, limits.cache_entry_bytes)
+            if cache and limits.cache_bytes > 0
+            else None
+        )
+        self.runner = QueryRunner(
+            concurrency=limits.max_concurrent_queries,
+            queue=limits.max_queued_queries,
+            timeout_s=limits.query_timeout.total_seconds(),
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except Refusal as refusal:
+            await refusal.response(graphql=True)(scope, receive, send)
+
+    def close(self) -> None:
+        self.runner.close()
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        authorize(request, {Needed.READ})
+        return await super().render_graphql_ide(request)
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            decoded = json.loads(data, parse_constant=_no_constant)
+        except RecursionError:
+            raise _bad_json("it nests deeper than Python can read") from None
+        except _Constant as exc:
+            raise _bad_json(f"{exc} is not JSON") from None
+        if _depth(decoded) > MAX_JSON_DEPTH:
+            raise _bad_json(f"it nests deeper than {MAX_JSON_DEPTH} levels")
+        return decoded
+
+    def encode_json(self, data: object) -> str | bytes:
+        if isinstance(data, dict) and isinstance(data.get("data"), Encoded) and len(data) == 1:
+            raw: bytes = data["data"].raw
+            return b'{"data":' + raw + b"}"  # a cached answer, as it was encoded
+        return json.dumps(data, separators=(",", ":"))
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        query = request_data.query
+        operation = request_data.operation_name
+        if query is not None:
+            # Before anything runs: a refusal is the whole request's 401 or 403.
+            authorize(request, set(required_scopes(query, operation, FIELD_SCOPES)))
+            self._check_size(query)
+
+        async def execute() -> ExecutionResult:
+            return await GraphQL.execute_single(
+                self, request, request_adapter, sub_response, context, root_value, request_data
+            )
+
+        cache = self.cache
+        if (
+            cache is None
+            or query is None
+            or request_data.protocol != "http"
+            or not is_query(query, operation)
+        ):
+            return await self._run(execute)
+        version = await run_sync(self.catalog.data_version)
+        key = cache.key(query, request_data.variables, operation, version)
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+        result = await self._run(execute)
+        if not context.read_clock and not context.uncacheable:
+            return cache.put(key, result)
+        return result
+
+    async def _run(self, execute: Any) -> ExecutionResult:
+        try:
+            result: ExecutionResult = await self.runner.run(execute)
+        except QueryTimeout as exc:
+            return _error(str(exc), "QUERY_TIMEOUT", timeoutSeconds=self.runner.timeout_s)
+        return result
+
+    def _check_size(self, query: str) -> None:
+        size = len(query.encode("utf-8", "surrogatepass"))
+        limit = self.limits.max_document_bytes
+        if size > limit:
+            raise Refusal(
+                413,
+                "DOCUMENT_TOO_LARGE",
+                f"the GraphQL document is {size:,} bytes; the limit is {limit:,} "
+                "([limits] max_document_bytes)",
+            )
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        return Context(
+            self.catalog,
+            request,
+            response,
+            tokens=self.tokens,
+            auth_required=self.auth_required,
+            max_query_cost=self.limits.max_query_cost,
+        )
+
+
+class _Constant(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> object:
+    raise _Constant(name)  # NaN, Infinity, -Infinity: Python reads them, JSON has none
+
+
+def _depth(value: object) -> int:
+    """How deep containers nest in ``value``, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_JSON_DEPTH:
+            return deepest
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def _bad_json(problem: str) -> Refusal:
+    return Refusal(400, "BAD_REQUEST", f"the request body is not acceptable JSON: {problem}")
+
+
+def _error(message: str, code: str, **extensions: Any) -> ExecutionResult:
+    return ExecutionResult(
+        data=None, errors=[GraphQLError(message, extensions={"code": code, **extensions})]
+    )
