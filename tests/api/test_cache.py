@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +14,7 @@ from strawberry.types.execution import ExecutionResult
 
 from api.app import create_app
 from api.cache import ResponseCache, is_query
+from catalog.config import LimitSettings
 from catalog.enums import RunStatus
 from catalog.records import Batch, RunRecord
 from catalog.service import Catalog
@@ -90,3 +92,32 @@ def test_only_queries_are_cacheable() -> None:
     assert not is_query("query A { a } mutation B { b }", "B")
     assert not is_query("mutation { linkAssets }", None)
     assert not is_query("{ not graphql", None)
+
+
+def test_the_cache_is_bounded_in_bytes_and_keeps_no_large_answer() -> None:
+    cache = ResponseCache(max_bytes=10_000, max_entry_bytes=2_000)
+    for n in range(100):
+        key = cache.key(f"{{ a{n} }}", None, None, 1)
+        served = cache.put(key, ExecutionResult(data={"a": "x" * 500}, errors=None))
+        assert json.loads(served.data.raw) == {"a": "x" * 500}  # type: ignore[union-attr]
+        assert cache.size <= 10_000
+    assert cache.get(cache.key("{ a99 }", None, None, 1)) is not None  # the newest stay
+    assert cache.get(cache.key("{ a0 }", None, None, 1)) is None  # the oldest went
+    big = cache.key("{ big }", None, None, 1)
+    cache.put(big, ExecutionResult(data={"a": "x" * 5_000}, errors=None))
+    assert cache.get(big) is None  # one answer past max_entry_bytes is not kept at all
+    # A large document counts against the bound as much as a large answer.
+    long_document = cache.key("{ b }" + " " * 3_000, None, None, 1)
+    cache.put(long_document, ExecutionResult(data={"b": 1}, errors=None))
+    assert cache.get(long_document) is None
+
+
+def test_many_distinct_large_answers_stay_within_the_bytes_bound(catalog: Catalog) -> None:
+    limits = LimitSettings(cache_bytes=200_000, cache_entry_bytes=100_000)
+    app = create_app(catalog=catalog, limits=limits)
+    with TestClient(app) as http:
+        client = GraphQLClient(http)
+        for n in range(1, 40):
+            client.data(f"{{ runs(first: {n}) {{ nodes {{ externalId status error }} }} }}")
+        graphql = next(r.app for r in app.routes if getattr(r, "path", "") == "/graphql")
+        assert 0 < graphql.cache.size <= 200_000
