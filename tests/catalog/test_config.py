@@ -273,3 +273,22 @@ def test_bad_durations(bad: object) -> None:
 
 def test_settings_can_be_built_in_code() -> None:
     assert Settings().sync.concurrency == 4
+
+
+def test_limits_and_auth_sections() -> None:
+    write('[limits]\nmax_query_cost = 1000\nquery_timeout = "2s"\n[auth]\n')
+    settings = load_settings()
+    assert settings.limits.max_query_cost == 1000
+    assert settings.limits.query_timeout == timedelta(seconds=2)
+    assert settings.limits.cache_bytes == 64 * 1024 * 1024
+    assert settings.auth is not None
+    assert settings.auth.required is True  # the section alone requires auth
+    assert error_of("[limits]\nmax_concurrent_queries = 0\n").startswith(
+        "tempox.toml: limits.max_concurrent_queries: input should be greater than or equal to 1"
+    )
+    assert error_of('[limits]\nquery_timeout = "soon"\n').startswith(
+        "tempox.toml: limits.query_timeout: invalid duration 'soon'"
+    )
+    assert error_of("[auth]\npassword = 'x'\n").startswith(
+        "tempox.toml: auth.password: unknown key"
+    )
