@@ -1,7 +1,8 @@
 """Single sign-on: bearer JWTs signed by the organisation's identity provider (OIDC).
 
-The keys come from ``[auth] oidc_jwks``: a JWKS URL (fetched and cached by PyJWT's
-``PyJWKClient``, refetched when a token names a key it has not seen) or a JSON file. Only
+The keys come from ``[auth] oidc_jwks``: a JWKS URL (fetched and cached for five minutes by
+PyJWT's ``PyJWKClient``, refetched when a token names a key it has not seen, at most once in
+30 s so made-up key ids cannot flood the identity provider) or a JSON file. Only
 public-key algorithms are accepted, and the issuer, audience, expiry and not-before are always
 checked. Scopes come from one claim (``oidc_scopes_claim``): each value is a role that
 ``oidc_roles`` maps to scopes, or, with no role map, a scope name itself.
