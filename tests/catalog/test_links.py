@@ -9,8 +9,8 @@ import pytest
 from catalog.enums import NodeKind
 from catalog.errors import InvalidArgument
 from catalog.filters import Direction
-from catalog.records import Batch, EdgeRecord, NodeRef
 from catalog.pagination import PageRequest
+from catalog.records import Batch, EdgeRecord, NodeRef
 from catalog.service import Catalog
 from catalog.store import tables as t
 from catalog.store.store import DATA_VERSION, LINEAGE_VERSION, Store
