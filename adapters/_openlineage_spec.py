@@ -5,14 +5,21 @@ fields, their types, which are required, its enums and its value checks. Rather 
 objects (they would drop what they do not model), this walks the JSON beside the class and reports
 the first field that breaks the spec, by its path. Unknown keys and custom facets are allowed, as
 the spec allows them. Facets the intake reads are checked against their own generated classes.
+
+Beyond the spec, what the catalog could not store is refused here too: an integer the spec types
+as one must fit in 64 bits (a Java ``long``, as Marquez reads them), and a time the intake reads
+(``eventTime``, ``nominalTime``) must parse and, in UTC, fall between :data:`MIN_TIME` and
+:data:`MAX_TIME`.
 """
 
 from __future__ import annotations
 
 import enum
+import re
 import types
 import typing
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attr
@@ -30,11 +37,36 @@ from openlineage.client.generated import (
     symlinks_dataset,
 )
 
-__all__ = ["SpecError", "check_event"]
+__all__ = [
+    "INT64_MAX",
+    "INT64_MIN",
+    "MAX_TIME",
+    "MIN_TIME",
+    "SpecError",
+    "check_event",
+    "event_class",
+    "parse_time",
+]
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# A day inside Python's (and so the catalog's) range at either end: a time read back in any
+# session time zone, or moved by a day, still exists.
+MIN_TIME = datetime(1, 1, 1, tzinfo=UTC) + timedelta(days=1)
+MAX_TIME = datetime(9999, 12, 31, tzinfo=UTC) - timedelta(microseconds=1)
+_MAX_PROBLEM = 300
+_FRACTION = re.compile(r"(\.\d{6})\d+")
 
 # Marquez accepts any run id (it derives a UUID from one that is not), and so do real producers
 # (the corpus' simple_run_event sends "run_id"): the client's UUID check is not applied.
 _SKIPPED_CHECKS = frozenset({(base.Run, "runId"), (parent_run.Run, "runId")})
+# Times the intake reads, so they must be times the catalog can store (see parse_time).
+_TIME_FIELDS = frozenset(
+    {
+        (base.BaseEvent, "eventTime"),
+        (nominal_time_run.NominalTimeRunFacet, "nominalStartTime"),
+        (nominal_time_run.NominalTimeRunFacet, "nominalEndTime"),
+    }
+)
 
 _RUN_FACETS: Mapping[str, type[Any]] = {
     "parent": parent_run.ParentRunFacet,
@@ -60,6 +92,8 @@ class SpecError(ValueError):
     """An event that breaks the spec: ``path`` is the field (``run.runId``), then the problem."""
 
     def __init__(self, path: str, problem: str) -> None:
+        if len(problem) > _MAX_PROBLEM:  # a parser's message may quote a megabyte of input
+            problem = problem[: _MAX_PROBLEM - 3] + "..."
         super().__init__(f"{path}: {problem}" if path else problem)
         self.path = path
         self.problem = problem
@@ -73,15 +107,19 @@ def check_event(event: object) -> type[base.BaseEvent]:
     """
     if not isinstance(event, dict):
         raise SpecError("", f"an event is a JSON object, not {_kind(event)}")
-    cls: type[base.BaseEvent]
-    if "run" in event or "eventType" in event:
-        cls = base.RunEvent
-    elif "dataset" in event:
-        cls = base.DatasetEvent
-    else:
-        cls = base.JobEvent
+    cls = event_class(event)
     _check(event, cls, "")
     return cls
+
+
+def event_class(event: Mapping[str, Any]) -> type[base.BaseEvent]:
+    """RunEvent, DatasetEvent or JobEvent, by shape: what every reader of an event must go by
+    (a RunEvent may carry a stray ``dataset`` key, which the spec lets it)."""
+    if "run" in event or "eventType" in event:
+        return base.RunEvent
+    if "dataset" in event:
+        return base.DatasetEvent
+    return base.JobEvent
 
 
 def _check(value: Any, tp: Any, path: str) -> None:
@@ -131,6 +169,8 @@ def _check(value: Any, tp: Any, path: str) -> None:
         ok = isinstance(value, bool)
     elif tp is int:
         ok = isinstance(value, int) and not isinstance(value, bool)
+        if ok and not INT64_MIN <= value <= INT64_MAX:
+            raise SpecError(path, f"{_show(value)} is out of range (integers must fit in 64 bits)")
     elif tp is float:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
     elif tp is str:
@@ -153,15 +193,41 @@ def _check_object(value: Any, cls: type[Any], path: str) -> None:
             continue
         item = value[field.name]
         _check(item, hints[field.name], where)
-        if field.validator is not None and item is not None:
-            if (cls, field.name) in _SKIPPED_CHECKS or any(
-                (c, field.name) in _SKIPPED_CHECKS for c in cls.__mro__
-            ):
-                continue
+        if (
+            field.validator is not None
+            and item is not None
+            and not _is(cls, field.name, _SKIPPED_CHECKS)
+        ):
             try:
                 field.validator(None, field, item)
             except Exception as exc:  # the spec's own checks raise ValueError and friends
                 raise SpecError(where, f"{_show(item)} is invalid: {exc}") from None
+        if isinstance(item, str) and _is(cls, field.name, _TIME_FIELDS):
+            try:
+                parse_time(item)
+            except ValueError as exc:
+                problem = f"{_show(item)} is not a time the catalog can store: {exc}"
+                raise SpecError(where, problem) from None
+
+
+def _is(cls: type[Any], name: str, fields: frozenset[tuple[type[Any], str]]) -> bool:
+    return any((c, name) in fields for c in cls.__mro__)
+
+
+def parse_time(text: str) -> datetime:
+    """A time as the intake reads it: ISO 8601, nanoseconds cut to microseconds, no zone
+    meaning UTC; returned in UTC. ``ValueError`` unless it lies in ``MIN_TIME..MAX_TIME``."""
+    try:
+        parsed = datetime.fromisoformat(_FRACTION.sub(r"\1", text.strip()))
+        utc = parsed.astimezone(UTC) if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not MIN_TIME <= utc <= MAX_TIME:
+        raise ValueError(
+            f"out of range: in UTC it must fall between {MIN_TIME.isoformat()} and "
+            f"{MAX_TIME.isoformat()}"
+        )
+    return utc
 
 
 _HINTS: dict[type[Any], dict[str, Any]] = {}
@@ -188,6 +254,8 @@ def _facet_class(path: str, name: str) -> type[Any] | None:
 
 
 def _join(path: str, key: str) -> str:
+    if len(key) > 64:  # a path names a field; a megabyte of key would drown the message
+        key = key[:61] + "..."
     return f"{path}.{key}" if path else key
 
 
@@ -211,5 +279,8 @@ def _kind(value: object) -> str:
 
 
 def _show(value: object) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an integer of more digits than Python prints
+        return f"{_kind(value)} of {value.bit_length()} bits" if isinstance(value, int) else "?"
     return text if len(text) <= 60 else text[:57] + "..."

@@ -9,7 +9,6 @@ request is stored whole or not at all. Needs the ``ingest`` scope.
 from __future__ import annotations
 
 import gzip
-import json
 import logging
 import zlib
 from collections.abc import Mapping, Sequence
@@ -20,16 +19,20 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.openlineage import SpecError, check_event, events_to_batch
+from api import jsonsafe
 from api.auth.middleware import requires
 from api.schema.context import run_sync
 from catalog.auth.principal import Scope
 from catalog.errors import TempoxError
 from catalog.store.store import Store
 
-__all__ = ["DEFAULT_SOURCE", "MAX_BODY_BYTES", "LineageIntake", "parse_events"]
+__all__ = ["DEFAULT_SOURCE", "MAX_BODY_BYTES", "MAX_DEPTH", "LineageIntake", "parse_events"]
 
 DEFAULT_SOURCE = "openlineage"
 MAX_BODY_BYTES = 5 * 1024 * 1024  # after decompression; a large Spark plan facet is ~1 MB
+# Arrays and objects within an event (a batch's array is not counted). The public corpus nests
+# 12 deep at most; a Spark schema facet takes two levels per nested struct.
+MAX_DEPTH = 64
 
 log = logging.getLogger("tempox.api.openlineage")
 
@@ -42,9 +45,17 @@ class BadRequest(Exception):
 
 
 def parse_events(body: bytes) -> list[dict[str, Any]]:
-    """Decode and check a request body: one event or an array of events."""
+    """Decode and check a request body: one event or an array of events.
+
+    Refused with a 400 naming the field: what is not JSON, what the catalog could not store
+    (NaN and infinities, nesting deeper than :data:`MAX_DEPTH`, NUL characters and lone
+    surrogates: :mod:`api.jsonsafe`), and every event that breaks the spec or the catalog's
+    limits (:func:`adapters.openlineage.check_event`).
+    """
     try:
-        decoded = json.loads(body)
+        decoded = jsonsafe.loads(body, max_depth=MAX_DEPTH, batch=True)
+    except jsonsafe.JSONError as exc:
+        raise BadRequest(400, str(exc)) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(400, f"body is not valid JSON: {exc}") from None
     events = decoded if isinstance(decoded, list) else [decoded]
