@@ -109,6 +109,7 @@ class _SourceCommon(Section):
 
     kind: str = Field(min_length=1)
     interval: Duration | None = None
+    deadline: Duration | None = None
     enabled: bool = True
 
 
@@ -126,6 +127,7 @@ class SourceSettings:
     interval: timedelta | None = None
     enabled: bool = True
     problem: str | None = None  # why ``adapter`` is None
+    deadline: timedelta | None = None
 
     def create_adapter(self) -> Adapter[Any]:
         if self.adapter is None or self.config is None:
@@ -161,6 +163,9 @@ class Settings:
 
     def interval(self, source: SourceSettings) -> timedelta:
         return source.interval or self.sync.default_interval
+
+    def deadline(self, source: SourceSettings) -> timedelta:
+        return source.deadline or self.sync.deadline
 
     def enabled_sources(self) -> list[SourceSettings]:
         return [s for s in self.sources.values() if s.enabled]
@@ -327,7 +332,14 @@ def _parse_sources(raw: object, file: str, errors: list[str]) -> dict[str, Sourc
                     f"{failures[common.kind]}"
                 )
                 out[name] = SourceSettings(
-                    name, common.kind, None, None, common.interval, common.enabled, problem
+                    name,
+                    common.kind,
+                    None,
+                    None,
+                    common.interval,
+                    common.enabled,
+                    problem,
+                    common.deadline,
                 )
             else:
                 available = ", ".join(sorted(found)) or "none installed"
@@ -340,7 +352,13 @@ def _parse_sources(raw: object, file: str, errors: list[str]) -> dict[str, Sourc
         config = _validate(cls.config_class, options, where, file, errors, extra=_COMMON_KEYS)
         if config is not None:
             out[name] = SourceSettings(
-                name, common.kind, config, cls, common.interval, common.enabled
+                name,
+                common.kind,
+                config,
+                cls,
+                common.interval,
+                common.enabled,
+                deadline=common.deadline,
             )
     return out
 

@@ -89,6 +89,10 @@ class SyncSettings(Section):
     default_interval: Duration = timedelta(minutes=15)
     concurrency: int = Field(default=4, ge=1, le=64)
     lease_ttl: Duration = timedelta(minutes=10)
+    # How long one sync of one source may take, whatever its source does (a server that
+    # answers a byte at a time never trips a per-request timeout). Batches committed by then
+    # stay; the next sync resumes after them.
+    deadline: Duration = timedelta(minutes=30)
 
 
 class IdentityRuleSettings(Section):

@@ -26,7 +26,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from catalog.adapter import Adapter
-from catalog.config import Settings, SourceSettings
+from catalog.config import Settings, SourceSettings, format_duration
 from catalog.errors import ConfigError, TempoxError
 from catalog.records import Cursor
 from catalog.secrets import redact
@@ -123,32 +123,65 @@ def sync_sources(
     """Sync the enabled sources (or the ones named, enabled or not), concurrently.
 
     Returns one result per source, in configuration order. Never raises for a source's failure;
-    raises :class:`ConfigError` when ``names`` has a source the configuration does not.
+    raises :class:`ConfigError` when ``names`` has a source the configuration does not. Each
+    source's sync ends by its deadline (``[sync] deadline``). Interrupted (Ctrl-C), it returns
+    at once, every source it was syncing marked failed ("interrupted"), not left running.
     """
     sources = select_sources(settings, names)
     if not sources:
         return []
     observer = observer or NullObserver()
     stop = stop or threading.Event()
-    workers = min(settings.sync.concurrency, len(sources))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tempox-sync") as pool:
-        futures = [
-            pool.submit(
-                sync_source,
+    slots = threading.Semaphore(min(settings.sync.concurrency, len(sources)))
+    owners = [make_owner() for _ in sources]
+    results: list[SyncResult | None] = [None] * len(sources)
+
+    def work(i: int) -> None:
+        with slots:
+            if stop.is_set():
+                return
+            results[i] = sync_source(
                 store,
-                source,
+                sources[i],
                 lease_ttl=settings.sync.lease_ttl,
+                deadline=settings.deadline(sources[i]),
                 observer=observer,
+                owner=owners[i],
                 stop=stop,
             )
-            for source in sources
-        ]
-        try:
-            return [f.result() for f in futures]
-        except BaseException:
-            # Ctrl-C reaches only this thread: ask the workers to stop after their batch.
-            stop.set()
-            raise
+
+    # Daemon threads, not a pool: a worker stuck in a read that never ends must not keep the
+    # process from exiting once its sync has been given up.
+    workers = [
+        threading.Thread(target=work, args=(i,), name=f"tempox-sync-{i}", daemon=True)
+        for i in range(len(sources))
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        for worker in workers:
+            worker.join()
+    except BaseException:
+        # Ctrl-C reaches only this thread: the workers stop after their batch, and no source
+        # stays marked running meanwhile (their leases go now; a late batch is refused).
+        stop.set()
+        for source, owner in zip(sources, owners, strict=True):
+            _give_up(store, source.name, owner, INTERRUPTED)
+        raise
+    return [r for r in results if r is not None]
+
+
+INTERRUPTED = (
+    "interrupted before the sync finished; the next sync resumes after the last committed batch"
+)
+
+
+def _give_up(store: Store, name: str, owner: str, reason: str) -> None:
+    """Release ``owner``'s lease on source ``name``, recording ``reason`` (no-op if not held)."""
+    try:
+        store.finish_sync(store.source_id(name), owner, reason)
+    except Exception:
+        log.warning("could not record that the sync of %s ended", name, exc_info=True)
 
 
 def select_sources(settings: Settings, names: Sequence[str] | None) -> list[SourceSettings]:
@@ -170,21 +203,22 @@ def sync_source(
     source: SourceSettings,
     *,
     lease_ttl: timedelta,
+    deadline: timedelta | None = None,
     observer: SyncObserver | None = None,
     owner: str | None = None,
     stop: threading.Event | None = None,
 ) -> SyncResult:
-    """Sync one source; the result says how it went, and so does the source's sync state."""
+    """Sync one source; the result says how it went, and so does the source's sync state.
+
+    With ``deadline``, the sync is given up when it runs longer: the result and the source say
+    so, the lease is released at once, and whatever the adapter is still waiting for can no
+    longer be written (a late batch finds the lease gone).
+    """
     observer = observer or NullObserver()
     job = _Job(store, source, lease_ttl, observer, owner or make_owner(), stop)
     began = time.monotonic()
     observer.start(source.name)
-    try:
-        status, error = job.run()
-    except Exception as exc:
-        # Only the store gets here (the database is down): there is nowhere to record it.
-        log.warning("sync of %s failed: %s", source.name, describe(exc), exc_info=True)
-        status, error = SyncStatus.FAILED, describe(exc)
+    status, error = job.run_within(deadline)
     result = SyncResult(
         source.name,
         source.kind,
@@ -226,6 +260,46 @@ class _Job:
         self.stop = stop
         self.batches = 0
         self.records = 0
+        self.given_up = threading.Event()
+        self.adapter: Adapter[Any] | None = None
+
+    def run_within(self, deadline: timedelta | None) -> tuple[SyncStatus, str | None]:
+        if deadline is None:
+            return self.run_safely()
+        outcome: list[tuple[SyncStatus, str | None]] = []
+        worker = threading.Thread(
+            target=lambda: outcome.append(self.run_safely()),
+            name=f"tempox-sync-{self.source.name}",
+            daemon=True,
+        )
+        worker.start()
+        worker.join(deadline.total_seconds())
+        if outcome:
+            return outcome[0]
+        reason = (
+            f"did not finish within {format_duration(deadline)} (the sync deadline, [sync] "
+            "deadline); the next sync resumes after the last committed batch"
+        )
+        self.give_up(reason)
+        return SyncStatus.FAILED, reason
+
+    def give_up(self, reason: str) -> None:
+        """Stop waiting for this sync: release the lease now, and close the adapter so that a
+        read that would never end fails (it is left to finish on its own thread)."""
+        self.given_up.set()
+        log.warning("sync of %s: %s", self.source.name, reason)
+        _give_up(self.store, self.source.name, self.owner, reason)
+        adapter = self.adapter
+        if adapter is not None:
+            threading.Thread(target=_close, args=(self.source.name, adapter), daemon=True).start()
+
+    def run_safely(self) -> tuple[SyncStatus, str | None]:
+        try:
+            return self.run()
+        except Exception as exc:
+            # Only the store gets here (the database is down): there is nowhere to record it.
+            log.warning("sync of %s failed: %s", self.source.name, describe(exc), exc_info=True)
+            return SyncStatus.FAILED, describe(exc)
 
     def run(self) -> tuple[SyncStatus, str | None]:
         try:
@@ -233,6 +307,7 @@ class _Job:
             error = None
         except Exception as exc:
             adapter, error = None, describe(exc)  # recorded on the source, like any failure
+        self.adapter = adapter
         try:
             return self._run(adapter, error)
         finally:
@@ -252,6 +327,9 @@ class _Job:
         if not self._claim(source_id):
             holder = store.read_lease_owner(source_id) or "another worker"
             return SyncStatus.SKIPPED, f"already being synced by {holder}"
+        if self.given_up.is_set():  # claimed after the deadline passed: let go at once
+            store.finish_sync(source_id, self.owner, "given up before it started")
+            return SyncStatus.FAILED, "given up before it started"
         try:
             if adapter is not None:
                 self._pull(source_id, adapter)
@@ -289,7 +367,7 @@ class _Job:
             self.records += size
             stats = BatchStats(self.batches, size, self.records, len(batch.runs), batch.cursor)
             self.observer.batch(self.source.name, stats)
-            if self.stop is not None and self.stop.is_set():
+            if self.given_up.is_set() or (self.stop is not None and self.stop.is_set()):
                 raise SyncInterrupted(
                     "stopped before the sync finished; the next sync resumes after the last "
                     "committed batch"
@@ -405,6 +483,7 @@ class SyncScheduler:
             self.store,
             source,
             lease_ttl=self.settings.sync.lease_ttl,
+            deadline=self.settings.deadline(source),
             observer=self.observer,
             stop=self._stopping,
         )

@@ -55,6 +55,7 @@ class FlakyConfig(AdapterConfig):
     fail_after: int | None = None  # pages written in this fetch before it fails
     error: str = "adapter"  # "adapter": an AdapterError, "bug": a ValueError
     token_env: str | None = None
+    hang_after: int | None = None  # pages written before it waits for `release` (a drip)
 
 
 class FlakyAdapter(Adapter[FlakyConfig]):
@@ -63,6 +64,11 @@ class FlakyAdapter(Adapter[FlakyConfig]):
     kind = "flaky"
     config_class = FlakyConfig
     cursors: ClassVar[list[Cursor | None]] = []
+    release: ClassVar[threading.Event] = threading.Event()
+    closed: ClassVar[list[str]] = []
+
+    def close(self) -> None:
+        self.closed.append(self.name)
 
     def __init__(self, name: str, config: FlakyConfig) -> None:
         super().__init__(name, config)
@@ -77,6 +83,8 @@ class FlakyAdapter(Adapter[FlakyConfig]):
                 if self.config.error == "bug":
                     raise ValueError("unexpected page layout")
                 raise AdapterError(f"source {self.name!r}: http://flaky.invalid answered 503")
+            if self.config.hang_after is not None and page - start > self.config.hang_after:
+                self.release.wait(30)  # a read that goes on and on
             yield Batch(
                 cursor={"page": page},
                 pipelines=(PipelineRecord("etl", "ETL"),),
@@ -87,6 +95,8 @@ class FlakyAdapter(Adapter[FlakyConfig]):
 @pytest.fixture(autouse=True)
 def _flaky_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     FlakyAdapter.cursors = []
+    FlakyAdapter.release = threading.Event()
+    FlakyAdapter.closed = []
     found = {"synthetic": SyntheticAdapter, "flaky": FlakyAdapter}
     monkeypatch.setattr(adapters, "discover_adapters", lambda: dict(found))
 
@@ -280,6 +290,41 @@ def test_stop_ends_the_sync_after_the_batch_it_writes(store: Store) -> None:
     assert (resumed.status, resumed.batches) == (SyncStatus.OK, 3)
 
 
+def test_a_sync_past_its_deadline_is_given_up_and_cannot_write_late(store: Store) -> None:
+    settings = settings_with(
+        {"drip": {"kind": "flaky", "hang_after": 1, "deadline": "1s"}, "synth": SYNTHETIC},
+        deadline="1h",
+    )
+    began = time.monotonic()
+    drip, synth = sync_sources(store, settings)
+    assert time.monotonic() - began < 10
+    assert synth.status is SyncStatus.OK  # never held up by the other
+    assert drip.status is SyncStatus.FAILED
+    assert drip.error == (
+        "did not finish within 1s (the sync deadline, [sync] deadline); the next sync resumes "
+        "after the last committed batch"
+    )
+    state = states(store)["drip"]
+    assert (state.outcome, state.error, state.lease_owner) == ("failed", drip.error, None)
+    assert "drip" in FlakyAdapter.closed  # a read that would never end is cut short
+    # The abandoned fetch comes back with its next page: the lease is gone, so it is not kept.
+    FlakyAdapter.release.set()
+    time.sleep(1)
+    assert "run-2" not in run_ids(store)
+    assert store.read_cursor(store.source_id("drip")) == {"page": 1}
+    assert states(store)["drip"].outcome == "failed"
+    # The next sync resumes after the last committed page.
+    [again] = sync_sources(store, settings, ["drip"])
+    assert again.status is SyncStatus.OK, again.error
+    assert {"run-2", "run-3"} <= set(run_ids(store))
+
+
+def test_the_deadline_comes_from_the_source_or_the_sync_section() -> None:
+    settings = settings_with({"a": {"kind": "flaky", "deadline": "90s"}, "b": {"kind": "flaky"}})
+    assert settings.deadline(settings.sources["a"]) == timedelta(seconds=90)
+    assert settings.deadline(settings.sources["b"]) == timedelta(minutes=30)
+
+
 def test_the_scheduler_syncs_every_interval_until_stopped(store: Store) -> None:
     settings = settings_with(
         {"synth": SYNTHETIC, "flaky": {"kind": "flaky", "fail_after": 0}},
@@ -410,3 +455,35 @@ def test_a_sync_killed_mid_way_resumes_without_loss_or_duplicates(tmp_path: Path
     assert _catalog(crashed) == _catalog(clean)
     crashed.close()
     clean.close()
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_tempox_sync_at_once_and_leaves_no_source_running(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != DATABASE_URL_ENV}
+    db = tmp_path / "interrupted.db"
+    config = _crash_config(tmp_path, db, delay_s=60)  # a batch takes a minute: a slow source
+    victim = subprocess.Popen(
+        _tempox(config), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while _batches_committed(db) < 1:
+            assert victim.poll() is None, victim.communicate()
+            assert time.monotonic() < deadline, "no batch was committed within a minute"
+            time.sleep(0.05)
+        victim.send_signal(signal.SIGINT)
+        interrupted = time.monotonic()
+        victim.wait(timeout=30)
+        stopped_after = time.monotonic() - interrupted
+    finally:
+        if victim.poll() is None:
+            victim.kill()
+            victim.wait()
+    assert victim.returncode != 0
+    assert stopped_after < 15  # not the minute the batch under way would take
+    store = Store(f"sqlite:///{db}")
+    state = states(store)["synth"]
+    assert (state.outcome, state.lease_owner) == ("failed", None)
+    assert state.error is not None
+    assert state.error.startswith("interrupted before the sync finished")
+    store.close()

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from api.demo.replay import Exchange, kept_headers, redact
 
-Mode = Literal["pass", "down", "error", "slow", "garbage", "rewrite", "echo"]
+Mode = Literal["pass", "down", "error", "slow", "garbage", "rewrite", "drip", "echo"]
 GARBAGE = b"<html><body>502 Bad Gateway</body></html>\x00\xff"
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection"}
 
@@ -140,9 +140,9 @@ class _Handler(BaseHTTPRequestHandler):
         if proxy.mode == "rewrite" and body is not None:
             body = proxy.rewrite(body)
             self.headers.replace_header("Content-Length", str(len(body)))
-        self._forward(body)
+        self._forward(body, drip=proxy.mode == "drip")
 
-    def _forward(self, body: bytes | None) -> None:
+    def _forward(self, body: bytes | None, drip: bool = False) -> None:
         proxy = self.proxy
         conn = http.client.HTTPConnection(proxy.upstream_host, proxy.upstream_port, timeout=120)
         try:
@@ -169,7 +169,16 @@ class _Handler(BaseHTTPRequestHandler):
                     self.send_header(key, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            if not drip:
+                self.wfile.write(data)
+                return
+            for i in range(len(data)):
+                time.sleep(proxy.delay)
+                try:
+                    self.wfile.write(data[i : i + 1])
+                    self.wfile.flush()
+                except OSError:  # the client gave up
+                    return
         finally:
             conn.close()
 
