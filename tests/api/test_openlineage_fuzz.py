@@ -142,7 +142,7 @@ _STRINGS = st.one_of(
     st.text(max_size=20),
     st.builds(lambda a, c, b: a + c + b, st.text(max_size=5), _ODD_CHARS, st.text(max_size=5)),
     st.builds(lambda c, n: c * n, st.sampled_from(["x", "語", "\U0001f600"]), st.integers(0, 3000)),
-    st.sampled_from(["x" * 1_001, "x" * 2_401, "語" * 1_000, "x" * (1024 * 1024)]),
+    st.sampled_from(["x" * 1_001, "x" * 2_401, "語" * 1_000, "x" * 100_000]),
 )
 _OFFSETS = st.integers(min_value=-1439, max_value=1439).map(
     lambda m: timezone(timedelta(minutes=m))
@@ -340,6 +340,12 @@ def http(store: Store) -> Iterator[TestClient]:
         yield c
 
 
+@pytest.fixture
+def seen() -> dict[str, Any]:
+    """What the examples of one test share besides the store."""
+    return {}
+
+
 def _snapshot(store: Store) -> dict[str, list[tuple[Any, ...]]]:
     """Every row the intake can write, in full."""
     with store.session() as s:
@@ -358,11 +364,15 @@ def _snapshot(store: Store) -> dict[str, list[tuple[Any, ...]]]:
 )
 @given(body=_BODIES)
 def test_no_body_makes_a_5xx_and_a_refusal_writes_nothing(
-    http: TestClient, store: Store, body: bytes
+    http: TestClient, store: Store, seen: dict[str, Any], body: bytes
 ) -> None:
-    before = _snapshot(store)
+    # The rows as the last example left them: taken again only after a body was stored.
+    before = seen.get("rows") or _snapshot(store)
     response = http.post(URL, content=body, headers=JSON)
     assert response.status_code < 500, (response.status_code, response.text[:300], body[:300])
     if response.status_code >= 300:
         assert response.json()["error"]
         assert _snapshot(store) == before, body[:300]
+        seen["rows"] = before
+    else:
+        seen.pop("rows", None)
