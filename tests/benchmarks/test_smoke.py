@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -24,3 +25,35 @@ def test_benchmarks_run_and_report_every_ratio(tmp_path: Path) -> None:
         ("lineage", "ratio"),
     ):
         assert results[section][key] > 0
+
+
+@pytest.mark.slow
+def test_load_benchmark_runs_and_reports_its_shape(tmp_path: Path) -> None:
+    from benchmarks.load import MIX, ensure_wrk
+    from benchmarks.load import main as load
+
+    try:
+        ensure_wrk()
+    except RuntimeError as exc:  # not root, no apt-get: the message names the command
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+    output = tmp_path / "load.json"
+    load(
+        [
+            *("--seconds", "2", "--connections", "4", "--database", "sqlite"),
+            *("--pipelines", "10", "--runs-per-pipeline", "5", "--output", str(output)),
+        ]
+    )
+    (run,) = json.loads(output.read_text())["runs"]
+    assert run["database"] == "sqlite"
+    assert run["mix_percent"] == MIX
+    assert set(run["kinds"]) == {*MIX, "total"}
+    for kind in run["kinds"].values():
+        assert {"responses", "per_s", "answered_per_s", "statuses", "graphql_errors"} <= set(kind)
+        assert {"p50_ms", "p99_ms", "max_ms"} <= set(kind["answered_latency"])
+    assert run["kinds"]["total"]["responses"] > 0
+    assert set(run["socket_errors"]) == {"connect", "read", "write", "timeout"}
+    assert {"p50_ms", "p99_ms", "statuses"} <= set(run["healthz"])
+    assert run["server"]["peak_rss_mib"] > 0
+    assert {"cache_hits", "cache_misses"} <= set(run["server"])
