@@ -5,6 +5,7 @@ recovers."""
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
@@ -80,6 +81,22 @@ def test_a_fault_is_recorded_and_the_next_sync_recovers(
 ) -> None:
     proxy.set(mode, delay=4, only="/graphql")
     assert_fails_then_recovers(store, dagster_server, proxy, settings(proxy.url), expected)
+
+
+def test_a_source_that_drips_ends_by_the_sync_deadline(
+    store: Store, dagster_server: DagsterServer, proxy: FaultProxy
+) -> None:
+    # One byte every second: each read gets a byte well within the 2s request timeout, so only
+    # the sync's own deadline ends it.
+    proxy.set("drip", delay=1.0, only="/graphql")
+    config = settings(proxy.url, deadline="4s")
+    began = time.monotonic()
+    expected = (
+        r"^did not finish within 4s \(the sync deadline, \[sync\] deadline\); the next sync "
+        r"resumes after the last committed batch$"
+    )
+    assert_fails_then_recovers(store, dagster_server, proxy, config, expected)
+    assert time.monotonic() - began < 90  # two syncs; the first cut short at 4 s
 
 
 def test_graphql_errors_in_the_body_name_the_query_and_dagsters_message(
