@@ -11,11 +11,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import CroniterBadCronError, croniter
+from croniter import CroniterBadCronError, CroniterBadDateError, croniter
 
 
 class InvalidPolicy(ValueError):
     """A cron or time zone that cannot be evaluated."""
+
+
+LATEST = datetime.max.replace(tzinfo=UTC)
 
 
 def stale_after(
@@ -27,12 +30,17 @@ def stale_after(
     """The first moment the asset is stale, or ``None`` (no policy, or never produced)."""
     if max_age_s is None or last_produced is None:
         return None
-    covered = last_produced + timedelta(seconds=max_age_s)
-    if cron is None:
-        return covered
-    # Stale from the first deadline whose window starts after the last production.
-    zone = zone_of(timezone)
-    return next_deadline(cron, covered.astimezone(zone)).astimezone(UTC)
+    try:
+        covered = last_produced + timedelta(seconds=max_age_s)
+        if cron is None:
+            return covered
+        # Stale from the first deadline whose window starts after the last production.
+        zone = zone_of(timezone)
+        return next_deadline(cron, covered.astimezone(zone)).astimezone(UTC)
+    except (OverflowError, CroniterBadDateError):
+        # Produced (or covered) so near the end of the calendar that its deadline lies past
+        # it: fresh for as long as a date can say.
+        return LATEST
 
 
 def next_deadline(cron: str, after: datetime) -> datetime:

@@ -70,3 +70,12 @@ def test_good_policies_pass() -> None:
     check_policy(None, None, None)
     check_policy(DAY, None, None)
     check_policy(6 * HOUR, "0 6 * * 1-5", "Europe/Paris")
+
+
+def test_a_deadline_past_the_end_of_the_calendar_is_the_last_moment_there_is() -> None:
+    from catalog.freshness import LATEST
+
+    late = datetime(9999, 12, 30, tzinfo=UTC)
+    assert stale_after(late, 3 * 86400) == LATEST
+    assert stale_after(datetime(2020, 1, 1, tzinfo=UTC), 1e300) == LATEST
+    assert stale_after(datetime(9999, 12, 31, 12, tzinfo=UTC), 3600, "0 6 * * *") == LATEST
