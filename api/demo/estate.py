@@ -92,8 +92,9 @@ def load_demo(store: Store, now: datetime | None = None) -> Loaded:
     end = max(c.recorded_until for c in cassettes.values())
     delta = (now or datetime.now(UTC)) - RECORDING_AGE - end
     shift = TimeShift(delta, start, end)
-    # The recording has the password redacted; any value lets the adapter sign in.
-    os.environ.setdefault(AIRFLOW_PASSWORD_ENV, "demo")
+    # The recording has the password redacted; any value lets the adapter sign in. Not a word:
+    # Tempox masks every secret it reads wherever it shows, and "demo" is the name of things.
+    os.environ.setdefault(AIRFLOW_PASSWORD_ENV, "replayed-recording-no-password")
     with ExitStack() as stack:
         servers = {
             tool: stack.enter_context(ReplayServer(cassette, shift))
