@@ -21,6 +21,7 @@ from strawberry.http import GraphQLRequestData
 from strawberry.http.async_base_view import AsyncHTTPRequestAdapter  # type: ignore[attr-defined]
 from strawberry.types.execution import ExecutionResult
 
+from api import jsonsafe
 from api.auth.graphql import required_scopes
 from api.auth.middleware import authorize
 from api.cache import Encoded, ResponseCache, is_query
@@ -80,14 +81,11 @@ class GraphQLApp(GraphQL[Context, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         try:
-            decoded = json.loads(data, parse_constant=_no_constant)
-        except RecursionError:
-            raise _bad_json("it nests deeper than Python can read") from None
-        except _Constant as exc:
-            raise _bad_json(f"{exc} is not JSON") from None
-        if _depth(decoded) > MAX_JSON_DEPTH:
-            raise _bad_json(f"it nests deeper than {MAX_JSON_DEPTH} levels")
-        return decoded
+            return jsonsafe.loads(data, max_depth=MAX_JSON_DEPTH)
+        except jsonsafe.JSONError as exc:
+            raise _bad_json(str(exc)) from None
+        except UnicodeDecodeError:
+            raise _bad_json("it is not UTF-8 text") from None
 
     def encode_json(self, data: object) -> str | bytes:
         if isinstance(data, dict) and isinstance(data.get("data"), Encoded) and len(data) == 1:
@@ -163,32 +161,6 @@ class GraphQLApp(GraphQL[Context, None]):
             auth_required=self.auth_required,
             max_query_cost=self.limits.max_query_cost,
         )
-
-
-class _Constant(ValueError):
-    pass
-
-
-def _no_constant(name: str) -> object:
-    raise _Constant(name)  # NaN, Infinity, -Infinity: Python reads them, JSON has none
-
-
-def _depth(value: object) -> int:
-    """How deep containers nest in ``value``, without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        deepest = max(deepest, level)
-        if deepest > MAX_JSON_DEPTH:
-            return deepest
-        stack.extend((child, level + 1) for child in children)
-    return deepest
 
 
 def _bad_json(problem: str) -> Refusal:

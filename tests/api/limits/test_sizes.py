@@ -68,13 +68,20 @@ def test_a_body_past_its_size_is_413_however_it_is_sent(http: TestClient) -> Non
     [
         (
             '{"query": "' + SMALL + '", "variables": {"a": ' + "[" * 5000 + "]" * 5000 + "}}",
-            "nests",
+            "nested deeper than 64 levels",
         ),
-        ('{"query": "' + SMALL + '", "variables": {"a": ' + "[" * 100 + "]" * 100 + "}}", "nests"),
-        ('{"query": "' + SMALL + '", "variables": {"r": NaN}}', "NaN is not JSON"),
-        ('{"query": "' + SMALL + '", "variables": {"r": -Infinity}}', "-Infinity is not JSON"),
+        (
+            '{"query": "' + SMALL + '", "variables": {"a": ' + "[" * 100 + "]" * 100 + "}}",
+            "nested deeper than 64 levels",
+        ),
+        ('{"query": "' + SMALL + '", "variables": {"r": NaN}}', "variables.r: NaN is not allowed"),
+        (
+            '{"query": "' + SMALL + '", "variables": {"r": -Infinity}}',
+            "r: -Infinity is not allowed",
+        ),
+        ('{"query": "' + SMALL + '", "variables": {"r": "\\u0000"}}', "r: NUL character"),
     ],
-    ids=["5,000 deep", "100 deep", "NaN", "-Infinity"],
+    ids=["5,000 deep", "100 deep", "NaN", "-Infinity", "NUL"],
 )
 def test_bodies_that_are_not_honest_json_are_400(http: TestClient, body: str, problem: str) -> None:
     answer = http.post("/graphql", content=body, headers=JSON)
