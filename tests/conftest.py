@@ -7,8 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from catalog.secrets import forget_secrets
 from catalog.store.store import Store
 from tests.databases import BACKENDS, database_url
+
+
+@pytest.fixture(autouse=True)
+def _forget_secrets() -> Iterator[None]:
+    """Every secret a test's adapters read is masked in all text of the process from then on
+    (as in production); forgotten after the test, so the next one's output is its own."""
+    yield
+    forget_secrets()
 
 
 @pytest.fixture(params=BACKENDS)
