@@ -49,7 +49,10 @@ def ingest_openlineage(options: Options, files: tuple[Path, ...], batch_size: in
     settings = options.settings()
     loaded: list[tuple[Path, list[dict[str, Any]]]] = []
     for path in files:
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise CliError(f"{path}: not UTF-8 text (byte {exc.start})") from None
         try:
             if _one_document(text):  # an event or an array, however it is laid out
                 loaded.append((path, parse_events(text.encode())))

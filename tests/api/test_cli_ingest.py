@@ -59,3 +59,11 @@ def test_ingest_pretty_printed_files_as_producers_write_them(
     store = Store(sqlite_url)
     assert len(state(store)["runs"]) == 3
     store.close()
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "latin1.ndjson"
+    bad.write_bytes(b'{"eventType": "START", "job": {"name": "caf\xe9"}}\n')
+    result = CliRunner().invoke(main, ["ingest", "openlineage", str(bad)])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"error: {bad}: not UTF-8 text (byte 43)"
