@@ -159,7 +159,7 @@ def test_broken_toml_names_file_and_line() -> None:
         (
             '[sources.prod]\nkind = "synthetic"\npipeline = 3\n',
             "tempox.toml: sources.prod.pipeline: unknown key (expected one of: kind, interval, "
-            "enabled, pipelines,",
+            "deadline, enabled, pipelines,",
         ),
         ("[sources.prod]\ninterval = '5m'\n", "tempox.toml: sources.prod.kind: required key"),
         ("[databse]\nurl = 'x'\n", "tempox.toml: databse: unknown section"),

@@ -204,7 +204,7 @@ def test_stored_settings_name_the_variables_not_the_secrets() -> None:
         (
             {"password": "hunter2"} | PASSWORD,
             "tempox.toml: sources.prod.password: unknown key (expected one of: kind, interval, "
-            "enabled, base_url, username, password_env, token_env,",
+            "deadline, enabled, base_url, username, password_env, token_env,",
         ),
         (
             PASSWORD | TOKEN,

@@ -213,8 +213,8 @@ def test_bad_asset_rules_name_the_rule(rules: list[dict[str, Any]], expected: st
 
 def test_an_unknown_key_is_refused() -> None:
     assert settings_error(page_sise=10).startswith(
-        "t.toml: sources.d.page_sise: unknown key (expected one of: kind, interval, enabled, "
-        "url, token_env, ui_url,"
+        "t.toml: sources.d.page_sise: unknown key (expected one of: kind, interval, deadline, "
+        "enabled, url, token_env, ui_url,"
     )
 
 

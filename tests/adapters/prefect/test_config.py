@@ -244,7 +244,7 @@ def test_stored_settings_name_the_variable_not_the_secret() -> None:
         (
             {"api_key": "pnu_secret"},
             "tempox.toml: sources.prod.api_key: unknown key (expected one of: kind, interval, "
-            "enabled, api_url, api_key_env, auth_string_env,",
+            "deadline, enabled, api_url, api_key_env, auth_string_env,",
         ),
         (
             {"api_key_env": KEY_VARIABLE, "auth_string_env": AUTH_VARIABLE},
