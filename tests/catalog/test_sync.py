@@ -463,7 +463,13 @@ def test_ctrl_c_stops_tempox_sync_at_once_and_leaves_no_source_running(tmp_path:
     db = tmp_path / "interrupted.db"
     config = _crash_config(tmp_path, db, delay_s=60)  # a batch takes a minute: a slow source
     victim = subprocess.Popen(
-        _tempox(config), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        _tempox(config),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        # As in a terminal: a pytest-xdist worker ignores SIGINT, and a child would inherit it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 60
