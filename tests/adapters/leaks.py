@@ -33,7 +33,7 @@ from api.cli.base import BriefFormatter, install_log_redaction
 from catalog.config import CONFIG_ENV, DATABASE_URL_ENV, parse_settings
 from catalog.service import Catalog
 from catalog.store.store import Store
-from catalog.sync import SyncResult, sync_sources
+from catalog.sync import SyncResult, SyncStatus, sync_sources
 from tests.catalog.store.snapshot import snapshot
 
 SENTINEL = "SENTINEL-7f3a9c"
@@ -121,6 +121,16 @@ def logs_seen(seen: Seen, caplog: pytest.LogCaptureFixture) -> Iterator[None]:
         seen.add("caplog", caplog.text)
         for r in caplog.records:
             seen.add("a log record", f"{r.getMessage()}\n{r.exc_text or ''}\n")
+
+
+def failed_with(result: SyncResult, pattern: str, *, full: bool = False) -> str:
+    """The error of a sync that must have failed, which must match ``pattern`` (from its start;
+    whole with ``full``)."""
+    assert result.status is SyncStatus.FAILED
+    assert result.error is not None
+    match = re.fullmatch if full else re.match
+    assert match(pattern, result.error), result.error
+    return result.error
 
 
 def sync_seen(

@@ -6,7 +6,6 @@ result, the store, the GraphQL API, the CLI's output or any log line (see
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,13 @@ import pytest
 
 from catalog.store.store import Store
 from catalog.sync import SyncStatus
-from tests.adapters.leaks import new_secret, sync_seen, unregistered, with_userinfo
+from tests.adapters.leaks import (
+    failed_with,
+    new_secret,
+    sync_seen,
+    unregistered,
+    with_userinfo,
+)
 from tests.peers.airflow import PASSWORD, PASSWORD_ENV, USERNAME, AirflowStack
 from tests.peers.proxy import FaultProxy
 
@@ -62,13 +67,12 @@ def test_a_sign_in_refused_with_422_never_quotes_the_password(
     result, seen = sync_seen(
         store, {"airflow": source(proxy.url)}, "airflow", caplog, tmp_path, monkeypatch
     )
-    assert result.status is SyncStatus.FAILED
-    assert result.error is not None
-    assert re.fullmatch(
+    failed_with(
+        result,
         rf"Airflow at {URL} answered POST /auth/token with 422 Unprocessable (Entity|Content): "
         r"username: Field required; usrname: Extra inputs are not permitted",
-        result.error,
-    ), result.error
+        full=True,
+    )
     seen.assert_clean(secret)
 
 
@@ -171,9 +175,7 @@ def test_user_info_in_the_url_shows_nowhere_when_a_sync_fails(
         tmp_path,
         monkeypatch,
     )
-    assert result.status is SyncStatus.FAILED
-    assert result.error is not None
-    assert re.match(expected, result.error), result.error
+    failed_with(result, expected)
     seen.assert_clean(secret)
 
 

@@ -5,7 +5,6 @@ the sync's result, the store, the GraphQL API, the CLI's output or any log line 
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,13 @@ import pytest
 
 from catalog.store.store import Store
 from catalog.sync import SyncStatus
-from tests.adapters.leaks import new_secret, sync_seen, unregistered, with_userinfo
+from tests.adapters.leaks import (
+    failed_with,
+    new_secret,
+    sync_seen,
+    unregistered,
+    with_userinfo,
+)
 from tests.peers.dagster import DagsterServer
 from tests.peers.proxy import FaultProxy
 
@@ -50,13 +55,11 @@ def test_a_token_echoed_by_a_gateway_is_masked(
         tmp_path,
         monkeypatch,
     )
-    assert result.status is SyncStatus.FAILED
-    assert result.error is not None
-    assert re.match(
+    failed_with(
+        result,
         rf"Dagster at {URL} answered workspaceOrError with 500 Internal Server Error: "
         r"POST /graphql HTTP/1\.1 ",
-        result.error,
-    ), result.error
+    )
     assert "Dagster-Cloud-Api-Token: ***" in result.error
     seen.assert_clean(secret)
 
@@ -90,9 +93,7 @@ def test_user_info_in_the_url_shows_nowhere_when_a_sync_fails(
         tmp_path,
         monkeypatch,
     )
-    assert result.status is SyncStatus.FAILED
-    assert result.error is not None
-    assert re.match(expected, result.error), result.error
+    failed_with(result, expected)
     if mode == "echo":
         assert "Authorization: Basic ***" in result.error
     seen.assert_clean(secret)

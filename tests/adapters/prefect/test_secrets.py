@@ -5,7 +5,6 @@ the sync's result, the store, the GraphQL API, the CLI's output or any log line 
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,13 @@ import pytest
 
 from catalog.store.store import Store
 from catalog.sync import SyncStatus
-from tests.adapters.leaks import new_secret, sync_seen, unregistered, with_userinfo
+from tests.adapters.leaks import (
+    failed_with,
+    new_secret,
+    sync_seen,
+    unregistered,
+    with_userinfo,
+)
 from tests.peers.prefect import PrefectServer
 from tests.peers.proxy import FaultProxy
 
@@ -57,13 +62,11 @@ def test_credentials_echoed_by_a_gateway_are_masked(
         tmp_path,
         monkeypatch,
     )
-    assert result.status is SyncStatus.FAILED
-    assert result.error is not None
-    assert re.match(
+    failed_with(
+        result,
         rf"Prefect at {URL} answered POST /flows/filter with 500 Internal Server Error: "
         r"POST /api/flows/filter HTTP/1\.1 ",
-        result.error,
-    ), result.error
+    )
     scheme = "Bearer" if key == "api_key_env" else "Basic"
     assert f"Authorization: {scheme} ***" in result.error
     seen.assert_clean(secret)
@@ -98,9 +101,7 @@ def test_user_info_in_the_url_shows_nowhere_when_a_sync_fails(
         tmp_path,
         monkeypatch,
     )
-    assert result.status is SyncStatus.FAILED
-    assert result.error is not None
-    assert re.match(expected, result.error), result.error
+    failed_with(result, expected)
     seen.assert_clean(secret)
 
 
