@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy import Connection, Engine, delete, make_url, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from catalog.enums import SyncOutcome
@@ -364,9 +365,33 @@ class Store:
         return int(value or 0)
 
 
+def unreachable(url: str, exc: OperationalError) -> ConfigError:
+    """``database.url`` named, the URL without its password, and the driver's reason alone."""
+    first = str(exc.orig if exc.orig is not None else exc).strip().splitlines()
+    # psycopg: 'connection failed: connection to server at "h", port p failed: <reason>'
+    reason = (first[0] if first else type(exc).__name__).rpartition("failed: ")[2]
+    reason = reason.removeprefix("FATAL:").strip()
+    return ConfigError(
+        f"database.url (or $TEMPOX_DATABASE_URL): cannot open {display_url(url)}: {reason}"
+    )
+
+
+def display_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL: shown without any user-info it might carry
+        return strip_userinfo(url)
+
+
 def open_store(url: str, *, auto_upgrade: bool = True, identity: IdentityRules = NO_RULES) -> Store:
-    """The store at ``url``, migrated to this Tempox's schema or refused with the fix to run."""
-    store = Store(url, migrate=auto_upgrade, identity=identity)
+    """The store at ``url``, migrated to this Tempox's schema or refused with the fix to run.
+
+    A database that cannot be reached is a :class:`ConfigError` naming the setting.
+    """
+    try:
+        store = Store(url, migrate=auto_upgrade, identity=identity)
+    except OperationalError as exc:
+        raise unreachable(url, exc) from None
     if not auto_upgrade:
         have, want = current_revision(store.engine), head_revision()
         if have != want:

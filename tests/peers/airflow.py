@@ -1,6 +1,6 @@
 """A real Airflow 3 stack (api-server, scheduler, dag-processor) on 127.0.0.1, SQLite backed.
 
-Recipe and pitfalls: ../shared/PEERS.md. The DAGs come from the folder the caller names; the
+Recipe and pitfalls: tests/peers/PEERS.md. The DAGs come from the folder the caller names; the
 stack runs in a temporary AIRFLOW_HOME and is stopped with :meth:`AirflowStack.stop`.
 """
 

@@ -1,6 +1,6 @@
 """A real Prefect 3 server on 127.0.0.1, SQLite backed, and the test flows run against it.
 
-Recipe and pitfalls: ../shared/PEERS.md. The server runs in a temporary PREFECT_HOME and is
+Recipe and pitfalls: tests/peers/PEERS.md. The server runs in a temporary PREFECT_HOME and is
 stopped with :meth:`PrefectServer.stop`; the flows of ``tests/adapters/prefect/flows/estate.py``
 run in the server's own venv (never the project's, whose prefect-client would fight it).
 """
