@@ -4,6 +4,7 @@ repository's rules loaded, and a small client of its HTTP API."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ class Prometheus:
         """Scrapes ``target`` (``http://host:port``) at ``/metrics`` every second, sending
         ``token`` as a bearer token if given."""
         binary = ensure_prometheus()
+        home.mkdir(parents=True, exist_ok=True)
         server = cls(home=home, port=free_port())
         scrape: dict[str, Any] = {
             "job_name": "tempox",
@@ -68,7 +70,9 @@ class Prometheus:
             "--log.level=warn",
         ]
         try:
-            server.services.append(Service("prometheus", argv, {}, home, home))
+            server.services.append(
+                Service("prometheus", argv, {"PATH": os.environ.get("PATH", "")}, home, home)
+            )
             wait_until("Prometheus to be ready", server._ready, 60, server.services)
         except BaseException:
             server.stop()
