@@ -55,8 +55,8 @@ class ResponseCache:
     ) -> None:
         self.max_bytes = max_bytes
         self.max_entry_bytes = min(max_entry_bytes, max_bytes)
-        # An entry is (answer, bytes it holds): the key's text counts too, since a 1 MB
-        # document is 1 MB held.
+        # An entry is (answer, bytes it holds, sync version it shows or None): the key's text
+        # counts too, since a 1 MB document is 1 MB held.
         self._entries: LRUCache[Key, tuple[bytes, int, int | None]] = LRUCache(
             maxsize=max(max_bytes, 1), getsizeof=lambda entry: entry[1]
         )

@@ -4,6 +4,7 @@ In order: the request's scope (:mod:`api.auth.graphql`, 401/403), the document's
 the response cache (:mod:`api.cache`), then execution off the server's loop, a few at a time,
 within a deadline (:mod:`api.limits.runner`, 503 when too many wait). Execution validates the
 document, then refuses one that would cost too much (:class:`api.limits.cost.CostLimit`).
+Every request is counted and timed by operation name (:mod:`api.metrics`).
 """
 
 from __future__ import annotations
@@ -120,6 +121,11 @@ class GraphQLApp(GraphQL[Context, None]):
             )
             outcome = "error" if result.errors else "ok"
             return result
+        except Refusal:
+            raise
+        except Exception:
+            outcome = "error"
+            raise
         finally:
             GRAPHQL_REQUESTS.labels(label, outcome).inc()
             GRAPHQL_DURATION.labels(label).observe(time.perf_counter() - started)
