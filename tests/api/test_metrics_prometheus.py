@@ -244,6 +244,8 @@ def _instantiate(expr: str) -> str:
 
 def test_every_dashboard_expression_returns_data(scraped: Scraped) -> None:
     dashboard = json.loads(DASHBOARD.read_text())
+    ids = [p["id"] for p in dashboard["panels"]]
+    assert len(ids) == len(set(ids))
     exprs = list(_exprs(dashboard["panels"]))
     assert len(exprs) >= 20
     leftover = [e for e in exprs if re.search(r"\$\w", _instantiate(e))]
