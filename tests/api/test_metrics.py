@@ -186,3 +186,15 @@ def test_metrics_never_show_a_secret(store: Store, monkeypatch: pytest.MonkeyPat
     )
     for hidden in (secret, password, token):
         assert_not_in(hidden, "/metrics", response.text)
+
+
+def test_a_database_that_does_not_answer_is_a_metric_not_an_error() -> None:
+    down = Store(f"postgresql+psycopg://tempox@127.0.0.1:{free_port()}/tempox", migrate=False)
+    try:
+        with TestClient(create_app(catalog=Catalog(down))) as client:
+            samples = scrape(client)
+    finally:
+        down.close()
+    assert samples["tempox_catalog_up"] == {(): 0.0}
+    assert "tempox_source_sync_outcome" not in samples
+    assert "tempox_graphql_cache_lookups_total" in samples  # what the process counts still shows
