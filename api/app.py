@@ -1,4 +1,5 @@
-"""The HTTP app: GraphQL (GraphiQL in a browser) at ``/graphql`` and a health check."""
+"""The HTTP app: GraphQL (GraphiQL in a browser) at ``/graphql``, Prometheus metrics at
+``/metrics`` and a health check."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from starlette.routing import Route
 from api.auth.middleware import Authenticator, AuthMiddleware
 from api.graphql_app import GraphQLApp
 from api.limits.body import BodyLimit
+from api.metrics import SyncMetrics, metrics_route
 from api.openlineage import DEFAULT_SOURCE, LineageIntake
 from api.schema.context import run_sync
 from catalog.auth.tokens import Tokens
@@ -78,7 +80,7 @@ def create_app(
                 identity=settings.identity.compile(),
             )
             # The scheduler returns at once when background sync is off (`serve --no-sync`).
-            tasks.append(SyncScheduler(owned, settings).run)
+            tasks.append(SyncScheduler(owned, settings, observer=SyncMetrics()).run)
         catalog = Catalog(owned)
     serving = catalog
 
@@ -143,6 +145,7 @@ def create_app(
             Route("/healthz", healthz, methods=["GET"]),  # open: load balancers
             intake.route(),  # ingest
             Route("/graphql", graphql),  # read, write, admin: per operation (api.auth.graphql)
+            metrics_route(serving),  # read
         ],
         middleware=middleware,
         lifespan=lifespan,

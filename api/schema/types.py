@@ -102,6 +102,7 @@ class Source:
 
     @strawberry.field
     async def sync(self, info: Info) -> SyncStatus:
+        info.context.read_sync_state = True
         return SyncStatus.from_row(await info.context.loaders.sync_state.load(self.pk))
 
 

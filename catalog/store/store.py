@@ -26,6 +26,10 @@ from catalog.store.writes import bump, write_batch
 
 LINEAGE_VERSION = "lineage_version"
 DATA_VERSION = "data_version"
+# Moves with every change to a source's sync state (claimed, a batch, finished, failed): what
+# a cached answer that shows sync status depends on, apart from the data. A separate counter,
+# so a sync that finds nothing new leaves every other cached answer valid.
+SYNC_VERSION = "sync_version"
 
 _source = t.Source.__table__  # type: ignore[attr-defined]
 _sync = t.SyncState.__table__  # type: ignore[attr-defined]
@@ -179,6 +183,8 @@ class Store:
                     records=0,
                 )
             ).rowcount
+            if claimed:
+                bump(conn, SYNC_VERSION)
         return bool(claimed)
 
     def read_lease_owner(self, source_id: int) -> str | None:
@@ -250,11 +256,13 @@ class Store:
                 "error": redact(error),
             }
         with self.transaction() as conn:
-            conn.execute(
+            finished = conn.execute(
                 update(_sync)
                 .where(_sync.c.source_id == source_id, _sync.c.lease_owner == owner)
                 .values(**values)
-            )
+            ).rowcount
+            if finished:
+                bump(conn, SYNC_VERSION)
 
     def write_batch(
         self,
@@ -292,8 +300,9 @@ class Store:
                     f"source {source_id}: the lease of {owner!r} ran out and another worker "
                     "took the source over"
                 )
-            # Versions move only when the catalog changed, so caches keyed on them survive
-            # a sync that found nothing new.
+            # The data version moves only when the catalog changed, so caches keyed on it
+            # survive a sync that found nothing new; the sync state changed all the same.
+            bump(conn, SYNC_VERSION)
             if written.changed:
                 bump(conn, DATA_VERSION)
             if written.lineage_changed:
@@ -363,6 +372,13 @@ class Store:
         with self.engine.connect() as conn:
             value = conn.execute(select(_meta.c.value).where(_meta.c.key == key)).scalar()
         return int(value or 0)
+
+    def versions(self, *keys: str) -> tuple[int, ...]:
+        """Several versions in one round trip, in the order asked (0: never moved)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(_meta.c.key, _meta.c.value).where(_meta.c.key.in_(keys)))
+            found = {key: int(value) for key, value in rows}
+        return tuple(found.get(key, 0) for key in keys)
 
 
 def unreachable(url: str, exc: OperationalError) -> ConfigError:

@@ -77,6 +77,7 @@ ENDPOINTS = [
         True,
     ),
     Endpoint("lineage", "POST", "/api/v1/lineage", "ingest", {}),
+    Endpoint("metrics", "GET", "/metrics", "read"),
 ]
 SCOPES = ("read", "ingest", "write", "admin")
 
