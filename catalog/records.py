@@ -27,7 +27,13 @@ class PipelineRecord:
     description: str | None = None
     owners: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    # One rule for every tool: the schedule as the tool states it (a cron, an interval, a
+    # timetable's summary) and whether it makes runs now. ``schedule_active`` is False for a
+    # stopped schedule or a paused pipeline, None when there is no schedule. ``paused`` is the
+    # pipeline's own switch (an Airflow DAG, every deployment of a flow, all of a job's
+    # automations), kept apart: an unscheduled DAG can be paused too.
     schedule: str | None = None
+    schedule_active: bool | None = None
     paused: bool | None = None
     ui_url: str | None = None
     metadata: JSON = field(default_factory=dict)

@@ -118,8 +118,19 @@ class Pipeline:
     external_id: str
     name: str
     description: str | None
-    schedule: str | None
-    paused: bool | None
+    schedule: str | None = strawberry.field(
+        description="The schedule as the tool states it (a cron, an interval, an Airflow "
+        "timetable's summary such as `Asset`), whether or not it is on: see `scheduleActive`."
+    )
+    schedule_active: bool | None = strawberry.field(
+        description="Whether `schedule` makes runs now: false when the schedule is stopped "
+        "(a Dagster schedule STOPPED, a Prefect schedule inactive) or the pipeline is paused "
+        "(an Airflow DAG, a Prefect deployment); null when there is no schedule."
+    )
+    paused: bool | None = strawberry.field(
+        description="The pipeline's own pause switch: an Airflow DAG paused, every deployment "
+        "of a flow paused, every schedule and sensor of a Dagster job stopped."
+    )
     ui_url: str | None
     metadata: JSON
 
@@ -134,6 +145,7 @@ class Pipeline:
             name=row.name,
             description=row.description,
             schedule=row.schedule,
+            schedule_active=row.schedule_active,
             paused=row.paused,
             ui_url=row.ui_url,
             metadata=JSON(row.meta),
