@@ -66,6 +66,9 @@ class RunRecord:
     error: str | None = None
     ui_url: str | None = None
     tags: tuple[str, ...] = ()
+    # Owners the run itself names (a Dagster run's owner tags), beside its pipeline's owners.
+    # A record that names none leaves what is stored.
+    owners: tuple[str, ...] = ()
     metadata: JSON = field(default_factory=dict)
     # When the status was observed (an event's time, the orchestrator's updated_at). A record
     # older than what is stored does not change status, end or error; see catalog/store/writes.

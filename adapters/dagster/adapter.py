@@ -147,7 +147,7 @@ class _Sync:
             planned = r.get("stepKeysToExecute") or [t.external_id for t in ops]
             why = self._failure(r)
             try:
-                records.append(mapping.run(r, self.links, why))
+                records.append(mapping.run(r, self.links, why, self.owner_tags))
                 steps += mapping.step_runs(r, planned, self.links, why)
             except (KeyError, TypeError, ValueError, OverflowError) as exc:
                 raise AdapterError(

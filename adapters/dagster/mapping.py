@@ -347,7 +347,9 @@ def trigger(tags: Mapping[str, str]) -> TriggerKind:
     return TriggerKind.MANUAL
 
 
-def run(r: JSON, links: Links, why: Failure | None) -> RunRecord:
+def run(
+    r: JSON, links: Links, why: Failure | None, owner_tags: Sequence[str] = OWNER_TAGS
+) -> RunRecord:
     status = states.run_status(r.get("status"))
     tags = tags_of(r.get("tags"))
     error = None
@@ -369,6 +371,8 @@ def run(r: JSON, links: Links, why: Failure | None) -> RunRecord:
         error=error,
         ui_url=links.run(r["runId"]),
         tags=user_tags(tags),
+        # A run carries its job's tags and any it was launched with.
+        owners=owners_of(tags, owner_tags),
         metadata=_compact(
             {
                 "tags": tags or None,

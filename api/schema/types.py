@@ -273,6 +273,16 @@ class Run:
     async def source(self, info: Info) -> Source:
         return await load_source(info, self.source_pk)
 
+    @strawberry.field(
+        description="Who owns the run: owners the run itself names (a Dagster run's owner "
+        "tags), then its pipeline's owners."
+    )
+    async def owners(self, info: Info) -> list[str]:
+        own, of_pipeline = await info.context.loaders.owners.load_many(
+            [("run", self.pk), ("pipeline", self.pipeline_pk)]
+        )
+        return list(dict.fromkeys([*own, *of_pipeline]))
+
     @strawberry.field
     async def tags(self, info: Info) -> list[str]:
         return await info.context.loaders.tags.load(("run", self.pk))

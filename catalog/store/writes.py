@@ -395,6 +395,9 @@ class _BatchWriter:
         self._replace_labels(
             _tag, "tag", "run", {self.runs[r.external_id][0]: r.tags for r in runs}
         )
+        self._replace_labels(
+            _owner, "name", "run", {self.runs[r.external_id][0]: r.owners for r in runs if r.owners}
+        )
         if observed or any(r["duration_s"] is None for r in rows):
             self._fix_derived_times(_run, [self.runs[r["external_id"]][0] for r in rows])
 
