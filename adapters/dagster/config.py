@@ -28,8 +28,9 @@ class DagsterConfig(AdapterConfig):
     overlap: Duration = timedelta(minutes=2)
     # Asset key → canonical identity; the first rule whose prefix matches wins (keys.py).
     asset_rules: tuple[AssetRule, ...] = ()
-    # Job tags that name who owns the job (and so its runs), read in this order. A ``team``
-    # tag's value is spelled ``team:<value>``, as Dagster spells team owners of assets.
+    # Job (and run) tags that name who owns them, read in this order. The value of a tag
+    # named ``team`` (or ``…/team``) is spelled ``team:<value>``, as Dagster spells team owners
+    # of assets.
     owner_tags: tuple[Annotated[str, StringConstraints(min_length=1)], ...] = (
         "team",
         "owner",

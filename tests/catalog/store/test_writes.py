@@ -203,6 +203,20 @@ def test_freshness_follows_the_latest_materialisation(store: Store) -> None:
     assert asset.stale_after == T0 + timedelta(days=6)  # type: ignore[attr-defined]
 
 
+def test_a_stopped_schedule_leaves_freshness_to_the_asset_s_policy(store: Store) -> None:
+    """The pipeline that writes an asset stopping its schedule changes no staleness: only
+    the asset's own policy and its materialisations do (catalog.freshness)."""
+    source = store.ensure_source("s", "synthetic")
+    store.write_batch(source, estate_batch())
+    before = [(a.uri, a.stale_after) for a in rows(store, t.Asset)]  # type: ignore[attr-defined]
+    [etl] = estate_batch().pipelines
+    stopped = replace(etl, schedule_active=False, paused=True)
+    store.write_batch(source, Batch(cursor={}, pipelines=(stopped,)))
+    (p,) = rows(store, t.Pipeline, t.Pipeline.external_id == "etl")
+    assert (p.schedule, p.schedule_active) == ("0 6 * * *", False)  # type: ignore[attr-defined]
+    assert [(a.uri, a.stale_after) for a in rows(store, t.Asset)] == before  # type: ignore[attr-defined]
+
+
 def test_a_cron_policy_is_stale_from_the_first_deadline_it_misses(store: Store) -> None:
     dagster = store.ensure_source("dagster", "synthetic")
     policy = AssetRecord(
