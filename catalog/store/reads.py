@@ -108,7 +108,12 @@ def _run_conditions(f: RunFilter) -> list[ColumnElement[bool]]:
     if f.pipeline_ids:
         where.append(run.pipeline_id.in_(f.pipeline_ids))
     if f.owner is not None:
-        where.append(run.pipeline_id.in_(_labelled("pipeline", t.Owner, f.owner)))
+        where.append(
+            or_(
+                run.pipeline_id.in_(_labelled("pipeline", t.Owner, f.owner)),
+                run.id.in_(_labelled("run", t.Owner, f.owner)),
+            )
+        )
     if f.tag is not None:
         where.append(
             or_(

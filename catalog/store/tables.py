@@ -53,6 +53,9 @@ class Pipeline(SQLModel, table=True):
     name: str
     description: str | None = None
     schedule: str | None = None
+    # Whether ``schedule`` makes runs now: False for a stopped schedule or a paused pipeline;
+    # None when there is no schedule to speak of. See PipelineRecord.
+    schedule_active: bool | None = None
     paused: bool | None = None
     ui_url: str | None = None
     meta: dict[str, Any] = _json()

@@ -152,6 +152,9 @@ class AirflowStack:
             if not page[key] or len(out) >= page["total_entries"]:
                 return out
 
+    def set_paused(self, dag_id: str, paused: bool) -> None:
+        self.api("PATCH", f"/dags/{dag_id}", json={"is_paused": paused})
+
     def dag_count(self) -> int:
         return int(self.api("GET", "/dags", params={"limit": 1})["total_entries"])
 

@@ -278,6 +278,18 @@ class PrefectServer:
         """Pause (which deletes its auto-scheduled runs): stopping alone leaves them (PEERS.md)."""
         self.api("POST", f"/deployments/{deployment_id}/pause_deployment")
 
+    def resume_deployment(self, deployment_id: str) -> None:
+        self.api("POST", f"/deployments/{deployment_id}/resume_deployment")
+
+    def set_schedules_active(self, deployment_id: str, active: bool) -> None:
+        """Switch every schedule of a deployment on or off, the deployment left as it is."""
+        for schedule in self.api("GET", f"/deployments/{deployment_id}")["schedules"]:
+            self.api(
+                "PATCH",
+                f"/deployments/{deployment_id}/schedules/{schedule['id']}",
+                json={"active": active},
+            )
+
     def delete_flow(self, flow_name: str) -> None:
         """Delete a flow with its deployments and runs."""
         flow = self.api("GET", f"/flows/name/{flow_name}")
