@@ -56,6 +56,8 @@ def natural_snapshot(
                 }
                 for id_col, kind_col in BY_KIND.get(name, ()):
                     row[id_col] = keys[r[kind_col]][r[id_col]]
+                if name == "asset_link":  # a pair, stored lower id first: ids are not kept
+                    row["asset_id"], row["other_id"] = sorted((row["asset_id"], row["other_id"]))
                 out[name][repr(sorted(row.items()))] += 1
     return out
 
