@@ -9,8 +9,11 @@ from sqlmodel import SQLModel
 
 from catalog.store.store import Store
 
+# Bookkeeping of syncs and starts (the identity fingerprint a start stores), not contents.
+BOOKKEEPING = ("sync_state", "catalog_state")
 
-def snapshot(store: Store, *, skip: tuple[str, ...] = ("sync_state",)) -> dict[str, list[Any]]:
+
+def snapshot(store: Store, *, skip: tuple[str, ...] = BOOKKEEPING) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {}
     with store.engine.connect() as conn:
         for name, table in sorted(SQLModel.metadata.tables.items()):

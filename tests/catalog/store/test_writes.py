@@ -44,7 +44,6 @@ def test_same_batch_twice_changes_nothing(store: Store) -> None:
         "asset_alias": 1,
         "asset_link": 0,
         "asset_event": 2,
-        "catalog_state": 0,  # the identity fingerprint: stored when a start opens the store
         "check_result": 1,
         "column_lineage": 0,
         "lineage_edge": 4,
