@@ -68,9 +68,11 @@ class Plan:
 
     def merges(self) -> dict[str, list[str]]:
         """Identity → the old identities merged into it (two or more)."""
+        # The asset that has the identity already and keeps its own data there.
+        holders = {u: a for a, u in self.uris.items() if a not in self.primary}
         out = {}
         for target, assets in sorted(self.contributors().items()):
-            merged = assets | self._holder(target)
+            merged = assets | ({holders[target]} if target in holders else set())
             if len(merged) > 1:
                 out[target] = sorted(self.uris[a] for a in merged)
         return out
@@ -78,12 +80,11 @@ class Plan:
     def renames(self) -> dict[str, str]:
         """Old identity → new one, for assets that move whole, alone."""
         merged = {u for old in self.merges().values() for u in old}
+        split = set(self.splits())
         return {
             self.uris[a]: target
             for a, target in sorted(self.primary.items(), key=lambda x: self.uris[x[0]])
-            if target != self.uris[a]
-            and self.uris[a] not in merged
-            and len(self.splits().get(self.uris[a], [])) < 2
+            if target != self.uris[a] and self.uris[a] not in merged | split
         }
 
     def splits(self) -> dict[str, list[str]]:
@@ -112,10 +113,6 @@ class Plan:
         out.update(self.final(p) for p in self.pairs)
         out.update(identity for identity, _ in self.aliases.values())
         return out
-
-    def _holder(self, target: str) -> set[int]:
-        """The asset that already has ``target`` as its identity and keeps its own data."""
-        return {a for a, u in self.uris.items() if u == target and a not in self.primary}
 
 
 def plan(
