@@ -47,12 +47,15 @@ def move_keyed(
     are one. ``moves``: (asset id, source id) → (old identity, new identity, new asset id).
     Returns (rows moved, duplicates dropped)."""
     movers: dict[int, tuple[int, str, int]] = {}  # row id → (source, new key, new asset)
+    respelled: set[int] = set()
     for (asset_id, source_id), (old, new, new_id) in sorted(moves.items()):
         q = select(table.c.id, table.c[key]).where(
             table.c.asset_id == asset_id, table.c.source_id == source_id
         )
         for row_id, stored in conn.execute(q):
             movers[row_id] = (source_id, respell(stored, old, new), new_id)
+            if movers[row_id][1] != stored:
+                respelled.add(row_id)
     if not movers:
         return 0, 0
     groups: dict[tuple[int, str], list[int]] = defaultdict(list)
@@ -79,13 +82,14 @@ def move_keyed(
     for gone in chunks(sorted(drop)):
         conn.execute(delete(table).where(table.c.id.in_(gone)))
     moving = sorted(set(movers) - set(drop))
-    # Parked first: a row may take the key another moving row still holds.
-    parked = [{"i": i, "k": f"{_PARKED}{i}"} for i in moving]
+    # Re-spelled keys are parked first: a row may take the key another moving row still holds.
+    parked = [{"i": i, "k": f"{_PARKED}{i}"} for i in moving if i in respelled]
     if parked:
         conn.execute(
             update(table).where(table.c.id == bindparam("i")).values({key: bindparam("k")}),
             parked,
         )
+    if moving:
         conn.execute(
             update(table)
             .where(table.c.id == bindparam("i"))
