@@ -15,7 +15,9 @@ from sqlalchemy import func, select
 
 import catalog.store.store as store_module
 from api.demo.estate import load_demo
+from catalog.enums import AssetEventKind, RunStatus
 from catalog.identity import NO_RULES, IdentityRules, Rule, fingerprint
+from catalog.records import AssetEventRecord, Batch, EdgeRecord, NodeRef, RunRecord
 from catalog.settings_sections import IdentitySettings
 from catalog.store import identity_apply, identity_moves
 from catalog.store import tables as t
@@ -321,3 +323,39 @@ def test_replicas_starting_together_apply_the_rules_once(database: str) -> None:
         assert {a.uri for a in _assets(store)} == {ORDERS, REPORT, "s3://finance/fx"}
     finally:
         store.close()
+
+
+def test_a_chain_of_renames_takes_the_keys_the_next_link_gives_up(urls: tuple[str, str]) -> None:
+    # s3://a/x → s3://b/x and s3://b/x → s3://c/x: the events of a/x take the keys b/x's
+    # events still hold while they move on to c/x.
+    chain = IdentityRules(
+        rules=(
+            Rule("ab", prefix="s3://a/", replace="s3://b/"),
+            Rule("bc", prefix="s3://b/", replace="s3://c/"),
+        )
+    )
+    batch = Batch(
+        cursor={},
+        runs=(RunRecord("job", "r1", RunStatus.SUCCESS, started_at=T0),),
+        asset_events=tuple(
+            AssetEventRecord(f"s3://{bucket}/x", AssetEventKind.PRODUCED, T0, "r1")
+            for bucket in "ab"
+        ),
+        edges=(EdgeRecord(NodeRef.asset("s3://a/x"), NodeRef.asset("s3://b/x"), seen_at=T0),),
+    )
+    live_url, fresh_url = urls
+    live = Store(live_url)
+    live.write_batch(live.ensure_source("s", "synthetic"), batch)
+    live.close()
+    fresh = Store(fresh_url, identity=chain)
+    fresh.write_batch(fresh.ensure_source("s", "synthetic"), batch)
+
+    live = open_store(live_url, identity=chain)
+    try:
+        assert_same(live, fresh)
+        with live.session() as s:
+            keys = set(s.scalars(select(t.AssetEvent.event_key)))
+        assert {k.split("|")[0] for k in keys} == {"s3://b/x", "s3://c/x"}
+    finally:
+        live.close()
+        fresh.close()
