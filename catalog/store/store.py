@@ -21,6 +21,7 @@ from catalog.store import tables as t
 from catalog.store.audit import write_audit
 from catalog.store.bulk import upsert
 from catalog.store.engine import make_engine
+from catalog.store.identity_apply import ensure_identity
 from catalog.store.migrate import current_revision, head_revision, upgrade
 from catalog.store.writes import bump, write_batch
 
@@ -399,10 +400,18 @@ def display_url(url: str) -> str:
         return strip_userinfo(url)
 
 
-def open_store(url: str, *, auto_upgrade: bool = True, identity: IdentityRules = NO_RULES) -> Store:
+def open_store(
+    url: str,
+    *,
+    auto_upgrade: bool = True,
+    identity: IdentityRules = NO_RULES,
+    reresolve: bool = True,
+) -> Store:
     """The store at ``url``, migrated to this Tempox's schema or refused with the fix to run.
 
-    A database that cannot be reached is a :class:`ConfigError` naming the setting.
+    With ``reresolve``, a catalog written under other ``[identity]`` rules than ``identity``
+    is first brought in line with them (see :mod:`catalog.store.identity_apply`). A database
+    that cannot be reached is a :class:`ConfigError` naming the setting.
     """
     try:
         store = Store(url, migrate=auto_upgrade, identity=identity)
@@ -416,4 +425,10 @@ def open_store(url: str, *, auto_upgrade: bool = True, identity: IdentityRules =
                 f"the database is at revision {have or 'none'}, this Tempox needs {want}: "
                 "run `tempox db upgrade` (or set [database] auto_upgrade = true)"
             )
+    if reresolve:
+        try:
+            ensure_identity(store.engine, identity)
+        except BaseException:
+            store.close()
+            raise
     return store

@@ -343,6 +343,17 @@ class Meta(SQLModel, table=True):
     value: int = 0
 
 
+class CatalogState(SQLModel, table=True):
+    """What the catalog's contents were last made to agree with: ``identity_fingerprint``, the
+    digest of the ``[identity]`` rules its assets were last resolved under."""
+
+    __tablename__ = "catalog_state"
+
+    key: str = Field(primary_key=True, max_length=50)
+    value: str
+    changed_at: datetime = _ts(nullable=False)
+
+
 def table(model: type[SQLModel]) -> Table:
     """The Core table of a model: its columns are typed for SQL expressions."""
     return cast("Table", model.__table__)  # type: ignore[attr-defined]

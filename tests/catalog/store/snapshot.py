@@ -9,8 +9,11 @@ from sqlmodel import SQLModel
 
 from catalog.store.store import SYNC_VERSION, Store
 
+# Bookkeeping of syncs and starts (the identity fingerprint a start stores), not contents.
+BOOKKEEPING = ("sync_state", "catalog_state")
 
-def snapshot(store: Store, *, skip: tuple[str, ...] = ("sync_state",)) -> dict[str, list[Any]]:
+
+def snapshot(store: Store, *, skip: tuple[str, ...] = BOOKKEEPING) -> dict[str, list[Any]]:
     """Rows by table. Skipping ``sync_state`` skips the sync version too: it counts changes to
     sync states (every sync moves it), not to the catalog."""
     out: dict[str, list[Any]] = {}
