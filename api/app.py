@@ -1,4 +1,4 @@
-"""The HTTP app: GraphQL (GraphiQL in a browser) at ``/graphql`` and a health check."""
+"""The HTTP app: GraphQL (GraphiQL in a browser) at ``/graphql``, the web UI and a health check."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from api import web
 from api.auth.middleware import Authenticator, AuthMiddleware
 from api.graphql_app import GraphQLApp
 from api.limits.body import BodyLimit
@@ -143,6 +144,7 @@ def create_app(
             Route("/healthz", healthz, methods=["GET"]),  # open: load balancers
             intake.route(),  # ingest
             Route("/graphql", graphql),  # read, write, admin: per operation (api.auth.graphql)
+            *web.routes(),  # open: the shell and its scripts; the data comes through /graphql
         ],
         middleware=middleware,
         lifespan=lifespan,
