@@ -14,6 +14,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from catalog.auth.tokens import Tokens
 from catalog.config import AuthSettings
+from catalog.records import Batch, EdgeRecord, NodeRef
+from catalog.store.store import Store
 from tests.api.web.conftest import SCREENSHOTS, Recorded, demo_store, open_page
 from tests.peers.tempox import serve
 
@@ -181,3 +183,45 @@ def test_a_read_token_sees_no_write_action(browser: Browser, tmp_path: Path) -> 
         assert recorded.foreign() == []
         # Only the refusals of the bad token and of the signed-out tab: the sign-in they ask for.
         assert all("401" in e for e in recorded.console_errors), recorded.console_errors
+
+
+def test_a_graph_of_more_than_200_nodes_is_laid_out_without_overlaps(
+    browser: Browser, tmp_path: Path
+) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'wide.db'}")
+    root = "s3://lake/raw/events"
+    for i, tool in enumerate(["airflow", "dagster", "prefect", "openlineage"]):
+        source = store.ensure_source(tool, tool)
+        edges: list[EdgeRecord] = []
+        for j in range(3 if i < 3 else 1):
+            middle = f"s3://lake/{tool}/part_{j}"
+            edges.append(EdgeRecord(NodeRef.asset(root), NodeRef.asset(middle)))
+            edges += [
+                EdgeRecord(NodeRef.asset(middle), NodeRef.asset(f"{middle}/table_{k}"))
+                for k in range(25)
+            ]
+        store.write_batch(source, Batch(cursor={}, edges=tuple(edges)))
+    with serve(store) as origin:
+        page, recorded = open_page(browser, origin)
+        page.goto(f"{origin}/lineage?asset={quote(root, safe='')}&direction=DOWNSTREAM&depth=2")
+        expect(page.get_by_test_id("graph-size")).to_contain_text("261 nodes, 260 edges")
+        overlaps = page.evaluate(
+            """() => {
+                const boxes = window.tempoxGraph.nodes().map(n => n.boundingBox());
+                let overlaps = 0;
+                for (let i = 0; i < boxes.length; i++)
+                    for (let j = i + 1; j < boxes.length; j++) {
+                        const a = boxes[i], b = boxes[j];
+                        if (a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2) overlaps++;
+                    }
+                return overlaps;
+            }"""
+        )
+        assert overlaps == 0
+        zoom = page.evaluate("window.tempoxGraph.zoom()")
+        page.get_by_role("button", name="+").click()
+        assert page.evaluate("window.tempoxGraph.zoom()") > zoom
+        graphql_posts = [u for u in recorded.requests if u.endswith("/graphql")]
+        assert len(graphql_posts) == 2  # who the viewer is, then the page's one request
+        page.close()
+        check_clean(recorded)
