@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 __all__ = ["BUILD", "page", "routes"]
 
@@ -44,8 +45,15 @@ async def _page(request: Request) -> Response:
     return page(request)
 
 
+async def _static(scope: Scope, receive: Receive, send: Send) -> None:
+    # Looked up per request: a build made while the server runs is served, none is a 503.
+    if not BUILD.is_dir():
+        await PlainTextResponse(NOT_BUILT, status_code=503)(scope, receive, send)
+        return
+    await StaticFiles(directory=BUILD)(scope, receive, send)
+
+
 def routes() -> list[BaseRoute]:
     """The UI's pages and its bundled scripts, styles and fonts."""
     pages: list[BaseRoute] = [Route(path, _page, methods=["GET"]) for path in UI_PATHS]
-    static = StaticFiles(directory=BUILD, check_dir=False)
-    return [*pages, Mount(STATIC_PREFIX, app=static)]
+    return [*pages, Mount(STATIC_PREFIX, app=_static)]

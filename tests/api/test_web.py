@@ -73,7 +73,8 @@ def test_without_a_build_the_pages_say_how_to_build(
     http: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(web, "BUILD", tmp_path / "absent")
-    for response in [http.get("/"), http.get("/graphql", headers={"accept": "text/html"})]:
+    html = {"accept": "text/html"}
+    for response in [http.get("/"), http.get("/graphql", headers=html), http.get("/static/a.js")]:
         assert response.status_code == 503
         assert "make install" in response.text
         assert "GraphiQL" in response.text
