@@ -2,7 +2,7 @@ import { useMemo } from "react";
 import { Link, useParams } from "react-router-dom";
 
 import { useQuery } from "../api";
-import { label, type Graph } from "../graph";
+import { explorePath, label, type Graph } from "../graph";
 import { LineageGraph } from "../LineageGraph";
 import { operations } from "../operations";
 import { AssetLink, Empty, External, Loading, Owners, Section, Status, Tool, When, seconds } from "../ui";
@@ -183,7 +183,11 @@ export function RunPage() {
               {downstream.map((node) => (
                 <tr key={node.id} data-kind={node.kind}>
                   <td>
-                    {node.entity.__typename === "Asset" ? <AssetLink uri={node.entity.uri} /> : label(node)}
+                    {node.entity.__typename === "Asset" ? (
+                      <AssetLink uri={node.entity.uri} />
+                    ) : (
+                      <Link to={explorePath(node)}>{label(node)}</Link>
+                    )}
                   </td>
                   <td>{node.kind.toLowerCase()}</td>
                   <td>
