@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from catalog.records import Batch, EdgeRecord, NodeRef
+from catalog.service import Catalog
 from tests.api.conftest import GraphQLClient
 from tests.api.estate import CLEAN, RAW, REVENUE
 
@@ -107,3 +109,20 @@ def test_asset_page_names_owners_freshness_and_events(client: GraphQLClient) -> 
     assert page["likelyMatches"] == []
     missing = client.operation("AssetPage", {"uri": "s3://nope"})["asset"]
     assert missing == {"__typename": "NotFound", "message": "no asset 's3://nope'"}
+
+
+def test_asset_page_lists_the_likely_matches_of_its_asset(
+    client: GraphQLClient, catalog: Catalog
+) -> None:
+    warehouse = "postgres://wh:5432/shop.public.orders"
+    spark = catalog.store.ensure_source("spark", "openlineage")
+    reads = EdgeRecord(NodeRef.asset(warehouse), NodeRef.asset("s3://reports/revenue"))
+    catalog.store.write_batch(spark, Batch(cursor={}, edges=(reads,)))
+    matches = client.operation("AssetPage", {"uri": RAW})["likelyMatches"]
+    assert matches == [{"name": "orders", "asset": {"uri": RAW}, "other": {"uri": warehouse}}]
+    assert client.operation("AssetPage", {"uri": REVENUE})["likelyMatches"] == []
+
+    client.operation("LinkAssets", {"uri": RAW, "other": warehouse})
+    page = client.operation("AssetPage", {"uri": RAW})
+    assert page["likelyMatches"] == []
+    assert [link["other"]["uri"] for link in page["asset"]["links"]] == [warehouse]
