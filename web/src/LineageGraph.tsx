@@ -100,6 +100,10 @@ const STYLE: cytoscape.StylesheetStyle[] = [
   { selector: "edge.linked", style: { "line-style": "dotted", "line-color": "#db2777", "target-arrow-color": "#db2777", width: 3 } },
 ];
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
 export function Legend() {
   return (
     <div className="legend" aria-label="Legend">
@@ -111,7 +115,7 @@ export function Legend() {
       <span>▭ asset ⬡ pipeline ◯ task</span>
       <span className="mark-failed">red halo: latest run failed</span>
       <span className="mark-stale">orange dashes: stale</span>
-      <span>double border: named by an identity rule</span>
+      <span>double border: names merged by an identity rule (click the node for the rule)</span>
       <span>edges: solid declared, blue observed, pink dotted linked by hand</span>
     </div>
   );
@@ -160,7 +164,8 @@ export function LineageGraph({ graph }: { graph: Graph }) {
           −
         </button>
         <span className="muted" data-testid="graph-size">
-          {graph.nodes.length} nodes, {graph.edges.length} edges{graph.truncated ? " (truncated: nearest shown)" : ""}
+          {plural(graph.nodes.length, "node")}, {plural(graph.edges.length, "edge")}
+          {graph.truncated ? " (truncated: nearest shown)" : ""}
         </span>
       </div>
       <div
@@ -178,6 +183,15 @@ export function LineageGraph({ graph }: { graph: Graph }) {
             {isFailed(selected) && <span className="status status-failed">latest run failed</span>}
             {isStale(selected) && <span className="status status-stale">stale</span>}
           </p>
+          {selected.entity.__typename === "Asset" && (
+            <ul className="names">
+              {selected.entity.namedBy.map((n) => (
+                <li key={`${n.source.kind}/${n.name}`}>
+                  <Tool kind={n.source.kind} /> <code>{n.name}</code> <span className="muted">{n.reason}</span>
+                </li>
+              ))}
+            </ul>
+          )}
           <p>
             {detail && <Link to={detail}>{selected.kind === "ASSET" ? "Asset page" : "Latest run"}</Link>}
             {" · "}

@@ -11,7 +11,7 @@ export interface GraphNode {
         uri: string;
         owners?: string[];
         freshness: { isStale: boolean; staleAfter: string | null };
-        namedBy: { reason: string }[];
+        namedBy: { name: string; reason: string; source: { kind: string } }[];
       }
     | { __typename: "Pipeline"; id: string; name: string; runs: { nodes: { id: string; status: string }[] } }
     | { __typename: "Task"; id: string; name: string; pipeline: { id: string; name: string } };

@@ -107,10 +107,18 @@ def test_the_demo_in_the_browser(browser: Browser, tmp_path: Path) -> None:
         page.screenshot(path=SCREENSHOTS / "lineage.png")
         lineage_url = page.url
 
+        # As of a time before any of it was seen, the lake's orders stood alone.
+        page.get_by_label("As of").fill("2020-01-01T00:00")
+        expect(page).to_have_url(re.compile(r"asOf=2020-01-0"))
+        expect(page.get_by_test_id("graph-size")).to_contain_text("1 node, 0 edges")
+        page.get_by_role("button", name="now").click()
+        expect(page.get_by_test_id("graph-size")).to_contain_text(f"{len(before)} nodes")
+
         # Click-through: the start node opens its asset page, which offers the likely match.
         click_graph_node(page, "asset:1")
         panel = page.get_by_label("Selected node")
         expect(panel).to_contain_text(RAW_ORDERS)
+        expect(panel).to_contain_text("lake/raw/orders asset rule lake → s3://lake")  # Dagster's
         panel.get_by_role("link", name="Asset page").click()
         expect(page.locator("h1")).to_contain_text(RAW_ORDERS)
         expect(page.locator("table.named-by")).to_contain_text("lake/raw/orders")
