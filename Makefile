@@ -1,5 +1,5 @@
 # The commands in README.md. Each installs what it needs first, so a fresh clone needs only
-# Python 3.11 (and, for `make test`, the PostgreSQL server at 127.0.0.1:5432).
+# Python 3.11 and Node 20 with npm (and, for `make test`, the PostgreSQL server at 127.0.0.1:5432).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
@@ -14,7 +14,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP)
+# The web UI (web/, TypeScript built by vite) goes into api/web_dist/, which the server serves.
+# npm reads the registry only here; nothing is fetched at run time.
+WEB_MODULES := web/node_modules/.installed
+WEB_BUILT   := api/web_dist/.built
+WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts \
+               web/tsconfig.json $(wildcard graphql/operations/*.graphql)
+
+$(WEB_MODULES): web/package-lock.json web/package.json
+	cd web && npm ci --no-audit --no-fund
+	touch $(WEB_MODULES)
+
+$(WEB_BUILT): $(WEB_MODULES) $(WEB_SOURCES)
+	cd web && npm run build
+	touch $(WEB_BUILT)
+
+install: $(STAMP) $(WEB_BUILT)
 
 ## make run: the catalog server on its embedded SQLite database, loaded with the demo estate
 ## recorded from real Airflow, Prefect and Dagster servers. The database lives in this checkout
@@ -45,4 +60,4 @@ schema: install
 	$(BIN)/tempox export-schema --output graphql/schema.graphql
 
 clean:
-	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache web/node_modules api/web_dist

@@ -1,5 +1,5 @@
-"""The HTTP app: GraphQL (GraphiQL in a browser) at ``/graphql``, Prometheus metrics at
-``/metrics`` and a health check."""
+"""The HTTP app: GraphQL (GraphiQL in a browser) at ``/graphql``, the web UI, Prometheus
+metrics at ``/metrics`` and a health check."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from api import web
 from api.auth.middleware import Authenticator, AuthMiddleware
 from api.graphql_app import GraphQLApp
 from api.limits.body import BodyLimit
@@ -146,6 +147,7 @@ def create_app(
             intake.route(),  # ingest
             Route("/graphql", graphql),  # read, write, admin: per operation (api.auth.graphql)
             metrics_route(serving),  # read
+            *web.routes(),  # open: the shell and its scripts; the data comes through /graphql
         ],
         middleware=middleware,
         lifespan=lifespan,

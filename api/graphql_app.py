@@ -23,7 +23,7 @@ from strawberry.http import GraphQLRequestData
 from strawberry.http.async_base_view import AsyncHTTPRequestAdapter  # type: ignore[attr-defined]
 from strawberry.types.execution import ExecutionResult
 
-from api import jsonsafe
+from api import jsonsafe, web
 from api.auth.graphql import required_scopes
 from api.auth.middleware import authorize
 from api.cache import Encoded, ResponseCache, is_query
@@ -81,7 +81,8 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         authorize(request, {Needed.READ})
-        return await super().render_graphql_ide(request)
+        # The web UI's bundled GraphiQL (Strawberry's own page loads it from a CDN).
+        return web.page(request)
 
     def decode_json(self, data: str | bytes) -> object:
         try:

@@ -30,7 +30,7 @@ from catalog.lineage import (
     LineageResult,
     Node,
 )
-from catalog.matches import Match, likely_matches
+from catalog.matches import Match, likely_matches, table_name
 from catalog.pagination import MAX_PAGE, Page, PageRequest
 from catalog.store import audit, reads
 from catalog.store import tables as t
@@ -201,13 +201,29 @@ class Catalog:
         with self.store.session() as s:
             return reads.read_links_of_assets(s, asset_ids)
 
-    def likely_matches(self, first: int) -> list[Match]:
-        """Assets that share a table name under two identities and are not linked yet."""
+    def likely_matches(self, first: int, asset: str | None = None) -> list[Match]:
+        """Assets that share a table name under two identities and are not linked yet; with
+        ``asset`` (a URI), only the pairs it is in (none if there is no such asset), reading only
+        the assets named like it."""
         if not 0 <= first <= MAX_PAGE:
             raise InvalidArgument("first", f"must be between 0 and {MAX_PAGE}, got {first}")
+        if asset is None:
+            with self.store.session() as s:
+                linked = {(k.asset_id, k.other_id) for k in reads.read_links(s)}
+                return likely_matches(reads.read_asset_uris(s), linked)[:first]
+        row = self.asset(asset)
+        name = table_name(asset)
+        if row is None or row.id is None or not name:
+            return []
+        asset_id = row.id
         with self.store.session() as s:
-            linked = {(k.asset_id, k.other_id) for k in reads.read_links(s)}
-            return likely_matches(reads.read_asset_uris(s), linked)[:first]
+            (links,) = reads.read_links_of_assets(s, [asset_id])
+            # A superset of the assets sharing the name (it is part of their URI, any case):
+            # likely_matches keeps those whose table name it is.
+            named = reads.read_asset_uris_containing(s, name)
+        linked = {(k.asset_id, k.other_id) for k in links}
+        found = likely_matches(named, linked)
+        return [m for m in found if asset_id in (m.asset_id, m.other_id)][:first]
 
     def _asset_for_link(self, argument: str, uri: str) -> int:
         found = self.asset(uri)

@@ -81,7 +81,7 @@ def _debug(ctx: click.Context) -> bool:
 Examples:
   tempox sync                         pull every enabled source once
   tempox sync airflow-prod            pull one source
-  tempox serve                        GraphQL at http://127.0.0.1:8000/graphql
+  tempox serve                        web UI at http://127.0.0.1:8000/, GraphQL at /graphql
   tempox demo                         serve a demo estate recorded from real servers
   tempox --config prod.toml sources   how each source's last sync went
   tempox db upgrade                   migrate the database to this version

@@ -38,7 +38,8 @@ def serve(
 ) -> None:
     """Serve the GraphQL API (and sync sources in the background).
 
-    GraphiQL, the in-browser query editor, is at /graphql; /healthz answers load balancers.
+    The web UI is at /, GraphiQL (the in-browser query editor) at /graphql; /healthz answers
+    load balancers.
     Without an [auth] section the server is open, so it listens only on a loopback address
     unless --insecure is given.
     """
@@ -68,7 +69,7 @@ def _serve(settings: Settings, debug: bool, insecure: bool) -> None:
     posture = check_posture(server.host, settings.auth, insecure=insecure, active_tokens=active)
     app = create_app(settings)
     click.echo(
-        f"Tempox on http://{server.host}:{server.port}/graphql "
+        f"Tempox on http://{server.host}:{server.port}/ (web UI; GraphQL at /graphql) "
         f"(database {safe_url(settings.database.url)})",
         err=True,
     )

@@ -186,8 +186,18 @@ class Query:
         description="Assets that share a table name under two identities and are not linked: "
         "for a person to confirm with `linkAssets`."
     )
-    async def likely_matches(self, info: Info, first: First = DEFAULT_PAGE) -> list[LikelyMatch]:
-        found = await run_sync(info.context.catalog.likely_matches, first)
+    async def likely_matches(
+        self,
+        info: Info,
+        first: First = DEFAULT_PAGE,
+        asset: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only the matches of the asset with this URI (none if no such asset)."
+            ),
+        ] = None,
+    ) -> list[LikelyMatch]:
+        found = await run_sync(info.context.catalog.likely_matches, first, asset)
         return [LikelyMatch.from_match(m) for m in found]
 
     @strawberry.field(

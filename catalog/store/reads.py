@@ -406,6 +406,13 @@ def read_asset_uris(session: Session) -> Iterable[tuple[int, str]]:
     return [(i, u) for i, u in session.execute(query.execution_options(yield_per=10_000))]
 
 
+def read_asset_uris_containing(session: Session, text: str) -> list[tuple[int, str]]:
+    """``(id, uri)`` of the assets whose URI contains ``text``, any case."""
+    contains = func.lower(ASSET.uri).contains(text.lower(), autoescape=True)
+    query = select(ASSET.id, ASSET.uri).where(contains).order_by(ASSET.id)
+    return [(i, u) for i, u in session.execute(query)]
+
+
 def read_task_ids_of_pipeline(session: Session, pipeline_id: int) -> list[int]:
     return list(session.scalars(select(TASK.id).where(TASK.pipeline_id == pipeline_id)))
 

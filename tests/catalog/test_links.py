@@ -9,6 +9,7 @@ import pytest
 from catalog.enums import NodeKind
 from catalog.errors import InvalidArgument
 from catalog.filters import Direction
+from catalog.matches import MAX_GROUP, Match
 from catalog.pagination import PageRequest
 from catalog.records import Batch, EdgeRecord, NodeRef
 from catalog.service import Catalog
@@ -137,3 +138,48 @@ def test_likely_matches_leave_out_linked_pairs(catalog: Catalog) -> None:
     assert (a, b, "orders") not in pairs
     with pytest.raises(InvalidArgument, match="first"):
         catalog.likely_matches(10_000)
+
+
+def test_likely_matches_of_one_asset_are_the_pairs_it_is_in(store: Store) -> None:
+    lake = store.ensure_source("lake", "openlineage")
+    uris = [
+        "s3://lake/raw/raw_orders",
+        "postgres://wh:5432/shop.public.RAW_ORDERS",
+        "file:///exports/raw_orders.csv",
+        "s3://lake/raw/rawXorders",  # `_` is no wildcard: another name
+        "postgres://wh:5432/shop.public.customers",
+        "s3://lake/raw/customers",
+    ]
+    records = tuple(EdgeRecord(NodeRef.asset(u), NodeRef.asset("s3://reports/r")) for u in uris)
+    store.write_batch(lake, Batch(cursor={}, edges=records))
+    catalog = Catalog(store, clock=lambda: NOW)
+    everything = catalog.likely_matches(500)
+    first = asset_id(catalog, uris[0])
+    mine = catalog.likely_matches(500, asset=uris[0])
+    assert mine == [m for m in everything if first in (m.asset_id, m.other_id)]
+
+    def others(found: list[Match]) -> set[tuple[str, int]]:
+        assert all(first in (m.asset_id, m.other_id) for m in found)
+        return {(m.name, m.asset_id + m.other_id - first) for m in found}
+
+    assert others(mine) == {
+        ("raw_orders", asset_id(catalog, uris[1])),
+        ("raw_orders", asset_id(catalog, uris[2])),
+    }
+    assert catalog.likely_matches(1, asset=uris[0]) == mine[:1]
+
+    catalog.link_assets(uris[0], uris[1], by="test")
+    assert others(catalog.likely_matches(500, asset=uris[0])) == {
+        ("raw_orders", asset_id(catalog, uris[2]))
+    }
+    assert catalog.likely_matches(500, asset="s3://reports/r") == []
+    assert catalog.likely_matches(50, asset="s3://nope") == []
+
+
+def test_a_name_too_many_assets_share_is_no_match_of_one_asset_either(store: Store) -> None:
+    lake = store.ensure_source("lake", "openlineage")
+    uris = [f"s3://bucket{i}/data" for i in range(MAX_GROUP + 1)]
+    records = tuple(EdgeRecord(NodeRef.asset(u), NodeRef.asset("s3://reports/r")) for u in uris)
+    store.write_batch(lake, Batch(cursor={}, edges=records))
+    catalog = Catalog(store, clock=lambda: NOW)
+    assert catalog.likely_matches(500, asset=uris[0]) == []
