@@ -21,6 +21,7 @@ from api.graphql_app import GraphQLApp
 from api.limits.body import BodyLimit
 from api.openlineage import DEFAULT_SOURCE, LineageIntake
 from api.schema.context import run_sync
+from catalog.alerts.service import AlertService
 from catalog.auth.tokens import Tokens
 from catalog.config import AuthSettings, LimitSettings, Settings
 from catalog.secrets import redact
@@ -71,15 +72,22 @@ def create_app(
     if catalog is None:
         if settings is None:
             owned = Store(database_url())
+            catalog = Catalog(owned)
         else:
             owned = open_store(
                 settings.database.url,
                 auto_upgrade=settings.database.auto_upgrade,
                 identity=settings.identity.compile(),
             )
-            # The scheduler returns at once when background sync is off (`serve --no-sync`).
-            tasks.append(SyncScheduler(owned, settings).run)
-        catalog = Catalog(owned)
+            catalog = Catalog(owned, alerts=settings.alerts)
+            # The scheduler returns at once when background sync is off (`serve --no-sync`);
+            # alerts are evaluated where syncs run: after each, and on their clock.
+            observer = None
+            if settings.server.sync_in_background:
+                alerting = AlertService(owned, settings.alerts, catalog=catalog)
+                observer = alerting.observer()
+                tasks.append(alerting.run)
+            tasks.append(SyncScheduler(owned, settings, observer=observer).run)
     serving = catalog
 
     async def healthz(_request: Request) -> JSONResponse:

@@ -9,6 +9,7 @@ from typing import Annotated, TypeVar
 import strawberry
 
 from api.schema.admin import ApiToken, AuditEvent, Viewer
+from api.schema.alerts import Alert, AlertRule, AlertStatus
 from api.schema.connection import Connection, connection
 from api.schema.context import Info, run_sync
 from api.schema.enums import Direction
@@ -20,6 +21,7 @@ from api.schema.types import After, Asset, AssetEvent, First, NotFound, Pipeline
 from catalog.errors import InvalidArgument
 from catalog.lineage import DEFAULT_NODES, MAX_NODES
 from catalog.pagination import DEFAULT_PAGE, Page, PageRequest
+from catalog.store import tables as t
 
 Row = TypeVar("Row")
 T = TypeVar("T")
@@ -267,6 +269,40 @@ class Query:
             lambda p: c.audit_log(p, principal=principal, action=action),
             lambda: c.count_audit_log(principal=principal, action=action),
             AuditEvent.from_row,
+            first,
+            after,
+        )
+
+    @strawberry.field(description="The alert rules of the configuration (`[[alerts.rules]]`).")
+    async def alert_rules(self, info: Info) -> list[AlertRule]:
+        info.context.uncacheable = True  # alerts do not move the data version
+        found = await run_sync(info.context.catalog.alerts.rules)
+        return [AlertRule.from_state(r) for r in found]
+
+    @strawberry.field(description="Alert history: the incidents rules opened, newest first.")
+    async def alerts(
+        self,
+        info: Info,
+        status: AlertStatus | None = None,
+        rule: str | None = None,
+        first: First = DEFAULT_PAGE,
+        after: After = None,
+    ) -> Connection[Alert]:
+        history = info.context.catalog.alerts
+        info.context.uncacheable = True
+        state = status.value if status is not None else None
+
+        def fetch(page: PageRequest) -> Page[tuple[t.Alert, list[t.AlertOutbox]]]:
+            found = history.alerts(page, status=state, rule=rule)
+            deliveries = history.deliveries([a.id for a in found.items if a.id is not None])
+            return Page(
+                list(zip(found.items, deliveries, strict=True)), found.cursors, found.has_next
+            )
+
+        return await _list(
+            fetch,
+            lambda: history.count_alerts(status=state, rule=rule),
+            lambda pair: Alert.from_row(*pair),
             first,
             after,
         )

@@ -64,6 +64,10 @@ def ensure_rules(
     return {r.name: r.since for r in rows}
 
 
+def read_rule_since(session: Session) -> dict[str, datetime]:
+    return {r.name: r.since for r in session.execute(select(RULE.c.name, RULE.c.since))}
+
+
 # -- incidents ------------------------------------------------------------------------------------
 
 
