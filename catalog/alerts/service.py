@@ -85,6 +85,10 @@ class AlertService:
             self.dispatcher.wake()
         return result
 
+    @property
+    def evaluation_requested(self) -> bool:
+        return self._poked.is_set()
+
     def poke(self) -> None:
         """Evaluate soon (a sync ended); from any thread."""
         self._poked.set()
