@@ -13,7 +13,7 @@ from typing import Any
 from catalog.enums import NodeKind
 from catalog.filters import Direction
 from catalog.service import Catalog
-from catalog.store import alerts as sql
+from catalog.store import alert_facts as sql
 from catalog.store import tables as t
 
 __all__ = ["dedup_key", "describe_impact", "payload", "summary_lines"]

@@ -16,7 +16,7 @@ from typing import Any
 
 from catalog.alerts.settings import RuleKind, RuleSettings, matches
 from catalog.service import Catalog
-from catalog.store import alerts as sql
+from catalog.store import alert_facts as sql
 
 __all__ = ["EVALUATORS", "Finding", "iso"]
 

@@ -73,7 +73,6 @@ def test_an_airflow_failure_alerts_the_owners_of_dagster_and_prefect_assets(
     downstream = {a["uri"]: a for a in body["impact"]["assets"]}
     assert {RAW_ORDERS, ORDERS, DAILY_REVENUE, REPORT} <= set(downstream)
     assert "dagster" in downstream[ORDERS]["tools"]
-    assert downstream[ORDERS]["owners"]  # Dagster's owners of the warehouse table
+    assert downstream[ORDERS]["owners"] == ["alice@example.com", "team:analytics"]  # Dagster's
     assert "prefect" in downstream[REPORT]["tools"]
     assert {"airflow", "dagster", "prefect"} <= set(body["impact"]["tools"])
-    print({uri: (a["tools"], a["owners"]) for uri, a in downstream.items()})
