@@ -60,7 +60,7 @@ def _alert(store: Store, alerts: AlertSettings) -> None:
         found = service.evaluate()
         sent = service.dispatcher.deliver_all()
     finally:
-        service.dispatcher.stop()
+        service.stop()  # hands the evaluator's turn over at once
     if found is not None and (found.fired or found.resolved):
         click.echo(
             f"alerts: {found.fired} fired, {found.resolved} resolved, {sent} notifications sent",
