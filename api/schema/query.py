@@ -21,7 +21,6 @@ from api.schema.types import After, Asset, AssetEvent, First, NotFound, Pipeline
 from catalog.errors import InvalidArgument
 from catalog.lineage import DEFAULT_NODES, MAX_NODES
 from catalog.pagination import DEFAULT_PAGE, Page, PageRequest
-from catalog.store import tables as t
 
 Row = TypeVar("Row")
 T = TypeVar("T")
@@ -292,15 +291,8 @@ class Query:
         info.context.uncacheable = True
         state = status.value if status is not None else None
 
-        def fetch(page: PageRequest) -> Page[tuple[t.Alert, list[t.AlertOutbox]]]:
-            found = history.alerts(page, status=state, rule=rule)
-            deliveries = history.deliveries([a.id for a in found.items if a.id is not None])
-            return Page(
-                list(zip(found.items, deliveries, strict=True)), found.cursors, found.has_next
-            )
-
         return await _list(
-            fetch,
+            lambda p: history.alerts_with_deliveries(p, status=state, rule=rule),
             lambda: history.count_alerts(status=state, rule=rule),
             lambda pair: Alert.from_row(*pair),
             first,

@@ -41,6 +41,15 @@ class AlertHistory:
         with self.store.session() as s:
             return sql.read_alerts(s, page, status=status, rule=rule)
 
+    def alerts_with_deliveries(
+        self, page: PageRequest, *, status: str | None = None, rule: str | None = None
+    ) -> Page[tuple[t.Alert, list[t.AlertOutbox]]]:
+        """Incidents, newest first, each with its notifications (one query for the page)."""
+        found = self.alerts(page, status=status, rule=rule)
+        deliveries = self.deliveries([a.id for a in found.items if a.id is not None])
+        pairs = list(zip(found.items, deliveries, strict=True))
+        return Page(pairs, found.cursors, found.has_next)
+
     def count_alerts(self, *, status: str | None = None, rule: str | None = None) -> int:
         _check_status(status)
         with self.store.session() as s:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 
@@ -123,4 +124,39 @@ def test_a_destination_that_is_down_delays_nobody_else(store: Store) -> None:
     assert states == {"up": ("sent", 1), "down": ("pending", 1)}
     assert "ConnectError" in next(
         r.last_error or "" for r in rows(store) if r.destination == "down"
+    )
+
+
+def test_a_secret_url_never_shows_in_errors(
+    store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret_path = "/services/T0SECRET/B0SECRET/xoxbSECRETTOKEN"
+    monkeypatch.setenv("SLACK_URL", f"http://127.0.0.1:{free_port()}{secret_path}")
+    alerts = settings([{"name": "chat", "kind": "slack", "url_env": "SLACK_URL", "timeout": "2s"}])
+    decided = Decided(store, alerts)
+    decided.fail()
+    with caplog.at_level("WARNING"):
+        decided.dispatcher.deliver_all()
+    decided.dispatcher.stop()
+    (row,) = rows(store)
+    assert row.last_error is not None
+    assert "ConnectError" in row.last_error
+    for text in (row.last_error, caplog.text):
+        assert "SECRET" not in text
+
+
+def test_a_missing_secret_is_named_and_retried(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PD_ROUTING_KEY", raising=False)
+    alerts = settings([{"name": "pd", "kind": "pagerduty", "routing_key_env": "PD_ROUTING_KEY"}])
+    decided = Decided(store, alerts)
+    decided.fail()
+    decided.dispatcher.deliver_all()
+    decided.dispatcher.stop()
+    (row,) = rows(store)
+    assert (row.state, row.attempts) == ("pending", 1)
+    assert row.last_error == (
+        "destination 'pd': environment variable PD_ROUTING_KEY is not set "
+        "(its routing_key_env names it as the place of the secret)"
     )
