@@ -54,13 +54,14 @@ class AlertEngine:
     def evaluate(self) -> Evaluation:
         """Evaluate every rule once; one rule's failure is logged and never stops the others."""
         result = Evaluation()
-        if not self.settings.rules:
-            return result
         now = self.clock()
         with self.catalog.store.transaction() as conn:
             since = sql.ensure_rules(
                 conn, [(r.name, r.when.value) for r in self.settings.rules], now
             )
+            # A rule taken out of the configuration takes its open incidents with it, silently
+            # (its destinations may be gone too).
+            result.resolved += sql.resolve_orphans(conn, [r.name for r in self.settings.rules], now)
         for rule in self.settings.rules:
             start = since[rule.name] - (rule.lookback or timedelta(0))
             try:

@@ -61,6 +61,14 @@ def read_open_alerts(conn: Connection, rule: str) -> list[Any]:
     )
 
 
+def resolve_orphans(conn: Connection, rules: Sequence[str], now: datetime) -> int:
+    """Resolve the open incidents of rules no longer configured (nobody would resolve them)."""
+    query = update(ALERT).where(ALERT.c.status.in_(OPEN))
+    if rules:
+        query = query.where(ALERT.c.rule.not_in(list(rules)))
+    return int(conn.execute(query.values(status="resolved", resolved_at=now)).rowcount)
+
+
 def insert_alert(conn: Connection, values: dict[str, Any]) -> int:
     return int(conn.execute(insert(ALERT).values(**values).returning(ALERT.c.id)).scalar_one())
 

@@ -291,3 +291,19 @@ def test_a_task_that_got_slower(store: Store) -> None:
     (note,) = outbox(store)
     assert note.payload["task"]["name"] == "load"
     assert note.payload["trend"]["ratio"] > 1.2
+
+
+def test_a_rule_taken_out_of_the_configuration_resolves_its_incidents(store: Store) -> None:
+    clock = Clock(T0)
+    ids = cross_tool(store)
+    e = engine(store, clock, ANY_FAILURE)
+    e.evaluate()
+    store.write_batch(
+        ids["airflow-prod"], airflow_runs([("r1", FAILED, T0 + timedelta(minutes=1))])
+    )
+    clock.advance(minutes=2)
+    e.evaluate()
+    other = {"name": "stale", "when": "asset_stale", "notify": ["ops"]}
+    assert engine(store, clock, other).evaluate().resolved == 1
+    assert [a.status for a in alerts(store)] == ["resolved"]
+    assert [o.action for o in outbox(store)] == ["trigger"]  # silently
