@@ -20,7 +20,7 @@ from catalog.alerts.settings import AlertSettings
 from catalog.service import Catalog
 from catalog.store import alerts as sql
 from catalog.store.store import Store, utcnow
-from catalog.sync import BatchStats, SyncResult, make_owner
+from catalog.sync import BatchStats, SyncResult, is_dead_local_process, make_owner
 
 __all__ = ["AlertService", "SyncAlerts"]
 
@@ -78,7 +78,12 @@ class AlertService:
         """Evaluate once if this process holds the evaluator's lease (None: another does)."""
         ttl = max(self.settings.interval * 3, timedelta(minutes=1))
         with self.store.transaction() as conn:
-            if not sql.try_lease(conn, LEASE, self.owner, self.clock(), ttl):
+            won = sql.try_lease(conn, LEASE, self.owner, self.clock(), ttl)
+            holder = None if won else sql.read_lease_owner(conn, LEASE)
+            if holder is not None and is_dead_local_process(holder):
+                # Its process was killed on this host: its turn passes now, not at expiry.
+                won = sql.try_lease(conn, LEASE, self.owner, self.clock(), ttl, replacing=holder)
+            if not won:
                 return None
         result = self.engine.evaluate()
         if result.notifications:

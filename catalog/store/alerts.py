@@ -240,22 +240,30 @@ def count_pending(conn: Connection, destination: str | None = None) -> int:
 # -- the evaluator's lease ------------------------------------------------------------------------
 
 
-def try_lease(conn: Connection, name: str, owner: str, now: datetime, ttl: timedelta) -> bool:
-    """Hold ``name`` for ``ttl`` unless another owner's lease is still running."""
+def try_lease(
+    conn: Connection,
+    name: str,
+    owner: str,
+    now: datetime,
+    ttl: timedelta,
+    *,
+    replacing: str | None = None,
+) -> bool:
+    """Hold ``name`` for ``ttl`` unless another owner's lease is still running; ``replacing``
+    names a holder known to be dead, whose lease is taken over before it runs out."""
     upsert(conn, LEASE, [{"name": name, "owner": None, "expires_at": None}], ["name"])
+    free = or_(LEASE.c.owner.is_(None), LEASE.c.owner == owner, LEASE.c.expires_at < now)
+    if replacing is not None:
+        free = or_(free, LEASE.c.owner == replacing)
     won = conn.execute(
-        update(LEASE)
-        .where(
-            LEASE.c.name == name,
-            or_(
-                LEASE.c.owner.is_(None),
-                LEASE.c.owner == owner,
-                LEASE.c.expires_at < now,
-            ),
-        )
-        .values(owner=owner, expires_at=now + ttl)
+        update(LEASE).where(LEASE.c.name == name, free).values(owner=owner, expires_at=now + ttl)
     ).rowcount
     return bool(won)
+
+
+def read_lease_owner(conn: Connection, name: str) -> str | None:
+    found = conn.execute(select(LEASE.c.owner).where(LEASE.c.name == name)).scalar()
+    return None if found is None else str(found)
 
 
 def release_lease(conn: Connection, name: str, owner: str) -> None:
