@@ -17,9 +17,11 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## make run: the catalog server on its embedded SQLite database, loaded with the demo estate
-## recorded from real Airflow, Prefect and Dagster servers
+## recorded from real Airflow, Prefect and Dagster servers. The database lives in this checkout
+## (.cache/demo), so two checkouts never share one; `make run PORT=8010` picks another port.
+PORT ?= 8000
 run: install
-	$(BIN)/tempox demo
+	$(BIN)/tempox demo --port $(PORT) --state-dir .cache/demo
 
 ## make test: lint, type checks and the whole test suite (SQLite and PostgreSQL)
 test: install lint typecheck

@@ -247,14 +247,17 @@ def _pipeline(p: int, cfg: SyntheticConfig, rng: Random) -> tuple[PipelineRecord
         tags.append("nightly")
     if entity in ("customers", "accounts", "payments"):
         tags.append("pii")
+    owner = rng.choice(cfg.owners)
+    paused = rng.random() < 0.03  # drawn after the owner, as always: the same seed, the same estate
     record = PipelineRecord(
         pid,
         f"{domain.title()} {entity} {flow}",
         description=f"{flow.title()} of {domain} {entity}",
-        owners=(rng.choice(cfg.owners), team),
+        owners=(owner, team),
         tags=tuple(tags),
         schedule=schedule,
-        paused=rng.random() < 0.03,
+        paused=paused,
+        schedule_active=not paused,
         ui_url=f"{UI}/pipelines/{pid}",
     )
     ids, upstream = _dag(cfg.tasks_per_pipeline, rng)

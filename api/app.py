@@ -1,4 +1,5 @@
-"""The HTTP app: GraphQL (GraphiQL in a browser) at ``/graphql`` and a health check."""
+"""The HTTP app: GraphQL (GraphiQL in a browser) at ``/graphql``, Prometheus metrics at
+``/metrics`` and a health check."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from starlette.routing import Route
 from api.auth.middleware import Authenticator, AuthMiddleware
 from api.graphql_app import GraphQLApp
 from api.limits.body import BodyLimit
+from api.metrics import SyncMetrics, metrics_route
 from api.openlineage import DEFAULT_SOURCE, LineageIntake
 from api.schema.context import run_sync
 from catalog.alerts.service import AlertService
@@ -28,7 +30,7 @@ from catalog.secrets import redact
 from catalog.service import Catalog
 from catalog.store.engine import default_database_url
 from catalog.store.store import Store, open_store
-from catalog.sync import SyncScheduler
+from catalog.sync import SyncObserver, SyncScheduler
 
 log = logging.getLogger("tempox.api")
 
@@ -82,10 +84,10 @@ def create_app(
             catalog = Catalog(owned, alerts=settings.alerts)
             # The scheduler returns at once when background sync is off (`serve --no-sync`);
             # alerts are evaluated where syncs run: after each, and on their clock.
-            observer = None
+            observer: SyncObserver = SyncMetrics()
             if settings.server.sync_in_background:
                 alerting = AlertService(owned, settings.alerts, catalog=catalog)
-                observer = alerting.observer()
+                observer = alerting.observer(also=observer)
                 tasks.append(alerting.run)
             tasks.append(SyncScheduler(owned, settings, observer=observer).run)
     serving = catalog
@@ -151,6 +153,7 @@ def create_app(
             Route("/healthz", healthz, methods=["GET"]),  # open: load balancers
             intake.route(),  # ingest
             Route("/graphql", graphql),  # read, write, admin: per operation (api.auth.graphql)
+            metrics_route(serving),  # read
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -6,6 +6,12 @@ operation, data version) — unless it depends on the time of asking ("failed in
 days", "stale now"); such answers read the request's clock and are never cached. A response
 with errors is never cached either. Several API processes each keep their own cache; the
 version lives in the shared store, so none of them can serve an answer older than a commit.
+
+A source's sync state changes without the data changing (a sync that found nothing new, or
+failed): the store's ``sync_version`` moves then, not the data version. An answer that shows
+sync state (the resolver says so) is kept with the sync version it was computed at and is
+served only while that version stands, so "how did the last sync go?" is true at the very next
+query, while answers that show no sync state survive every sync that wrote nothing.
 """
 
 from __future__ import annotations
@@ -49,9 +55,9 @@ class ResponseCache:
     ) -> None:
         self.max_bytes = max_bytes
         self.max_entry_bytes = min(max_entry_bytes, max_bytes)
-        # An entry is (answer, bytes it holds): the key's text counts too, since a 1 MB
-        # document is 1 MB held.
-        self._entries: LRUCache[Key, tuple[bytes, int]] = LRUCache(
+        # An entry is (answer, bytes it holds, sync version it shows or None): the key's text
+        # counts too, since a 1 MB document is 1 MB held.
+        self._entries: LRUCache[Key, tuple[bytes, int, int | None]] = LRUCache(
             maxsize=max(max_bytes, 1), getsizeof=lambda entry: entry[1]
         )
         self._lock = threading.Lock()
@@ -70,24 +76,29 @@ class ResponseCache:
     ) -> Key:
         return (query, json.dumps(variables or {}, sort_keys=True, default=str), operation, version)
 
-    def get(self, key: Key) -> ExecutionResult | None:
+    def get(self, key: Key, sync_version: int = 0) -> ExecutionResult | None:
+        """The kept answer, unless there is none or it shows a sync state older than
+        ``sync_version``."""
         with self._lock:
             entry = self._entries.get(key)
-            if entry is None:
+            if entry is None or entry[2] not in (None, sync_version):
                 self.misses += 1
                 return None
             self.hits += 1
         return ExecutionResult(data=Encoded(entry[0]), errors=None)
 
-    def put(self, key: Key, result: ExecutionResult) -> ExecutionResult:
-        """Keep ``result`` if it may be kept; returns what to answer with (encoded once)."""
+    def put(
+        self, key: Key, result: ExecutionResult, sync_version: int | None = None
+    ) -> ExecutionResult:
+        """Keep ``result`` if it may be kept; returns what to answer with (encoded once).
+        ``sync_version``: the one it was computed at, when it shows sync state (else None)."""
         if result.errors or result.data is None or result.extensions:
             return result
         answer = encode(result.data)
         held = len(answer) + len(key[0]) + len(key[1]) + ENTRY_OVERHEAD
         if held <= self.max_entry_bytes:
             with self._lock:
-                self._entries[key] = (answer, held)
+                self._entries[key] = (answer, held, sync_version)
         return ExecutionResult(data=Encoded(answer), errors=None)
 
 

@@ -4,11 +4,13 @@ In order: the request's scope (:mod:`api.auth.graphql`, 401/403), the document's
 the response cache (:mod:`api.cache`), then execution off the server's loop, a few at a time,
 within a deadline (:mod:`api.limits.runner`, 503 when too many wait). Execution validates the
 document, then refuses one that would cost too much (:class:`api.limits.cost.CostLimit`).
+Every request is counted and timed by operation name (:mod:`api.metrics`).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from graphql import GraphQLError
@@ -26,6 +28,8 @@ from api.auth.graphql import required_scopes
 from api.auth.middleware import authorize
 from api.cache import Encoded, ResponseCache, is_query
 from api.limits.runner import QueryRunner, QueryTimeout
+from api.metrics.instruments import CACHE_LOOKUPS, GRAPHQL_DURATION, GRAPHQL_REQUESTS
+from api.metrics.operations import OTHER, operation_label
 from api.refusal import Refusal
 from api.schema import schema
 from api.schema.context import Context, run_sync
@@ -104,10 +108,39 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> ExecutionResult:
         query = request_data.query
         operation = request_data.operation_name
-        if query is not None:
-            # Before anything runs: a refusal is the whole request's 401 or 403.
-            authorize(request, set(required_scopes(query, operation, FIELD_SCOPES)))
-            self._check_size(query)
+        started = time.perf_counter()
+        label, outcome = OTHER, "refused"
+        try:
+            if query is not None:
+                # Before anything runs: a refusal is the whole request's 401 or 403.
+                authorize(request, set(required_scopes(query, operation, FIELD_SCOPES)))
+                self._check_size(query)
+                label = operation_label(query, operation)
+            result = await self._answer(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+            outcome = "error" if result.errors else "ok"
+            return result
+        except Refusal:
+            raise
+        except Exception:
+            outcome = "error"
+            raise
+        finally:
+            GRAPHQL_REQUESTS.labels(label, outcome).inc()
+            GRAPHQL_DURATION.labels(label).observe(time.perf_counter() - started)
+
+    async def _answer(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        query = request_data.query
+        operation = request_data.operation_name
 
         async def execute() -> ExecutionResult:
             return await GraphQL.execute_single(
@@ -122,14 +155,16 @@ class GraphQLApp(GraphQL[Context, None]):
             or not is_query(query, operation)
         ):
             return await self._run(execute)
-        version = await run_sync(self.catalog.data_version)
+        # Both read before execution: an answer kept under them is never newer than they say.
+        version, sync_version = await run_sync(self.catalog.cache_versions)
         key = cache.key(query, request_data.variables, operation, version)
-        cached = cache.get(key)
+        cached = cache.get(key, sync_version)
+        CACHE_LOOKUPS.labels("miss" if cached is None else "hit").inc()
         if cached is not None:
             return cached
         result = await self._run(execute)
         if not context.read_clock and not context.uncacheable:
-            return cache.put(key, result)
+            return cache.put(key, result, sync_version if context.read_sync_state else None)
         return result
 
     async def _run(self, execute: Any) -> ExecutionResult:

@@ -21,6 +21,7 @@ from starlette.routing import Route
 from adapters.openlineage import SpecError, check_event, events_to_batch
 from api import jsonsafe
 from api.auth.middleware import requires
+from api.metrics.instruments import LINEAGE_ACCEPTED, LINEAGE_REFUSED
 from api.schema.context import run_sync
 from catalog.auth.principal import Scope
 from catalog.errors import TempoxError
@@ -38,10 +39,11 @@ log = logging.getLogger("tempox.api.openlineage")
 
 
 class BadRequest(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, reason: str = "bad_json") -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.reason = reason  # one of api.metrics.instruments.REFUSAL_REASONS
 
 
 def parse_events(body: bytes) -> list[dict[str, Any]]:
@@ -64,7 +66,7 @@ def parse_events(body: bytes) -> list[dict[str, Any]]:
             check_event(event)
         except SpecError as exc:
             where = f"[{i}]." if isinstance(decoded, list) else ""
-            raise BadRequest(400, f"{where}{exc}") from None
+            raise BadRequest(400, f"{where}{exc}", "invalid_event") from None
     return events
 
 
@@ -94,13 +96,16 @@ class LineageIntake:
             body = await _read_body(request)
             events = parse_events(body)
         except BadRequest as exc:
+            LINEAGE_REFUSED.labels(exc.reason).inc()
             return JSONResponse({"error": exc.message}, status_code=exc.status)
         try:
             await run_sync(self.write, events)
         except TempoxError as exc:
             # The events are valid but contradict what the source said before (a task run
             # of a run this source has never reported, say): the sender's problem, not ours.
+            LINEAGE_REFUSED.labels("conflict").inc()
             return JSONResponse({"error": str(exc)}, status_code=422)
+        LINEAGE_ACCEPTED.inc(len(events))
         return Response(status_code=201)
 
 
@@ -110,18 +115,18 @@ def _check_content_type(request: Request) -> None:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json":
         got = f"'{media}'" if media else "none"
-        raise BadRequest(415, f"Content-Type must be application/json (got {got})")
+        raise BadRequest(415, f"Content-Type must be application/json (got {got})", "content_type")
 
 
 async def _read_body(request: Request) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise BadRequest(413, f"body is larger than {MAX_BODY_BYTES} bytes")
+        raise BadRequest(413, f"body is larger than {MAX_BODY_BYTES} bytes", "too_large")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY_BYTES:
-            raise BadRequest(413, f"body is larger than {MAX_BODY_BYTES} bytes")
+            raise BadRequest(413, f"body is larger than {MAX_BODY_BYTES} bytes", "too_large")
         chunks.append(chunk)
     body = b"".join(chunks)
     if request.headers.get("content-encoding", "").lower() == "gzip":
@@ -130,7 +135,9 @@ async def _read_body(request: Request) -> bytes:
             inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
             body = inflater.decompress(body, MAX_BODY_BYTES + 1)
         except (zlib.error, gzip.BadGzipFile) as exc:
-            raise BadRequest(400, f"body is not valid gzip: {exc}") from None
+            raise BadRequest(400, f"body is not valid gzip: {exc}", "bad_gzip") from None
         if len(body) > MAX_BODY_BYTES:
-            raise BadRequest(413, f"body is larger than {MAX_BODY_BYTES} bytes uncompressed")
+            raise BadRequest(
+                413, f"body is larger than {MAX_BODY_BYTES} bytes uncompressed", "too_large"
+            )
     return body

@@ -36,7 +36,6 @@ import os
 import platform
 import re
 import resource
-import shutil
 import signal
 import socket
 import subprocess
@@ -54,11 +53,12 @@ from typing import Any
 
 from sqlalchemy import text
 
+from tests.peers.debian import ensure_program
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 LUA = HERE / "load.lua"
 OPERATIONS = ROOT / "graphql" / "operations"
-INSTALL = "apt-get update && apt-get install -y wrk"
 
 # Kind → share of requests, in percent. The order is the Lua script's (kinds 1 to 4).
 MIX = {"cached": 60, "runs_varied": 15, "failed_runs": 15, "lineage": 10}
@@ -224,18 +224,7 @@ def _post(base: str, path: str, body: bytes) -> tuple[int, bytes]:
 def ensure_wrk() -> str:
     """wrk's path; installed from Debian with apt-get when missing (as root), else an error
     naming the command."""
-    found = shutil.which("wrk")
-    if found:
-        return found
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        print("wrk is missing: installing it with apt-get …", flush=True)
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, env=env)
-        found = shutil.which("wrk")
-        if found:
-            return found
-    raise RuntimeError(f"the load test needs wrk: install it with `{INSTALL}` (as root)")
+    return ensure_program("wrk", "wrk", needed_by="the load test")
 
 
 def wrk_version(wrk: str) -> str:

@@ -149,6 +149,21 @@ class SourceSettings:
             out["interval"] = format_duration(self.interval)
         return out
 
+    def unset_secrets(self, env: Mapping[str, str] | None = None) -> list[str]:
+        """What is wrong with the secrets this source names before any sync finds out: each
+        ``*_env`` key whose environment variable is unset or empty, as one line naming both."""
+        if self.config is None:
+            return []
+        env = os.environ if env is None else env
+        return [
+            f"sources.{self.name}.{key} names {variable}, which is not set"
+            for key, variable in sorted(self.config.model_dump().items())
+            if key.endswith("_env")
+            and isinstance(variable, str)
+            and variable
+            and not env.get(variable)
+        ]
+
 
 @dataclass(frozen=True)
 class Settings:

@@ -35,7 +35,7 @@ class RunFilter:
     triggers: tuple[TriggerKind, ...] = ()
     sources: tuple[str, ...] = ()  # source names
     pipeline_ids: tuple[int, ...] = ()
-    owner: str | None = None  # an owner of the run's pipeline
+    owner: str | None = None  # an owner of the run or of its pipeline
     tag: str | None = None  # a tag of the run or of its pipeline
     since: datetime | None = None  # on when the run happened (start, else queue, else logical)
     until: datetime | None = None  # exclusive

@@ -4,6 +4,12 @@ A policy is a maximum age, optionally tied to deadlines. Without deadlines, an a
 while its last production is at most ``max_age`` old. With a cron of deadlines (Dagster's cron
 freshness policy, say: "by 06:00 every day, with data from after midnight"), it is fresh while
 its last production is at most ``max_age`` before the latest deadline that has passed.
+
+The cron read here is the asset's own policy, never the schedule of a pipeline that writes it:
+a schedule says when a tool will try, not when the data must be there, and it may be stopped
+(``Pipeline.schedule_active``) or replaced at any time. A stopped schedule therefore neither
+makes an asset stale nor keeps it fresh; the missed materialisations do, once the policy's
+window passes, which is what people need to hear about.
 """
 
 from __future__ import annotations

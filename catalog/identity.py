@@ -18,6 +18,8 @@ A reference that is not a URI (no ``scheme://``) is kept as it is.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -259,3 +261,23 @@ def named_by(
         for source_id in sorted(by_source)
         for n in sorted(by_source[source_id], key=lambda n: n.name)
     ]
+
+
+# Bumped when :func:`canonical` or :meth:`IdentityRules.resolve` changes what they answer, so
+# that catalogs written before re-resolve their assets at the next start.
+RESOLUTION_VERSION = 1
+
+
+def fingerprint(rules: IdentityRules) -> str:
+    """A digest of everything that decides an identity: a catalog whose stored fingerprint
+    differs was written under other rules."""
+    described = {
+        "version": RESOLUTION_VERSION,
+        "rules": [
+            [r.name, r.prefix, r.replace, r.pattern.pattern if r.pattern else None, r.uri]
+            for r in rules.rules
+        ],
+        "aliases": sorted(rules.aliases.items()),
+    }
+    text = json.dumps(described, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -42,6 +42,9 @@ class LineageEdge:
     downstream: Node
     sources: tuple[int, ...]  # source ids that reported the edge
     origins: tuple[str, ...]
+    # Who linked the two assets by hand (principals: ``token:<name>``, ``oidc:<sub>`` …): the
+    # source of a LINKED edge, which no orchestrator reported.
+    linked_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,19 +101,25 @@ class LineageGraph:
                     data = graph.get_edge_data(u, v)
                     if data is not None:
                         data["origins"].add(EdgeOrigin.LINKED.value)
+                        data.setdefault("linked_by", set()).add(link.linked_by)
                         continue
                     graph.add_edge(
                         u,
                         v,
                         sources=set(),
                         origins={EdgeOrigin.LINKED.value},
+                        linked_by={link.linked_by},
                         first_seen=link.linked_at,
                         last_seen=link.linked_at,
                     )
         # Answers are built once per graph, not once per query: walks only collect them.
         for u, v, data in graph.edges(data=True):
             data["edge"] = LineageEdge(
-                u, v, tuple(sorted(data["sources"])), tuple(sorted(data["origins"]))
+                u,
+                v,
+                tuple(sorted(data["sources"])),
+                tuple(sorted(data["origins"])),
+                tuple(sorted(data.get("linked_by", ()))),
             )
         return graph
 

@@ -27,7 +27,13 @@ class PipelineRecord:
     description: str | None = None
     owners: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    # One rule for every tool: the schedule as the tool states it (a cron, an interval, a
+    # timetable's summary) and whether it makes runs now. ``schedule_active`` is False for a
+    # stopped schedule or a paused pipeline, None when there is no schedule. ``paused`` is the
+    # pipeline's own switch (an Airflow DAG, every deployment of a flow, all of a job's
+    # automations), kept apart: an unscheduled DAG can be paused too.
     schedule: str | None = None
+    schedule_active: bool | None = None
     paused: bool | None = None
     ui_url: str | None = None
     metadata: JSON = field(default_factory=dict)
@@ -60,6 +66,9 @@ class RunRecord:
     error: str | None = None
     ui_url: str | None = None
     tags: tuple[str, ...] = ()
+    # Owners the run itself names (a Dagster run's owner tags), beside its pipeline's owners.
+    # A record that names none leaves what is stored.
+    owners: tuple[str, ...] = ()
     metadata: JSON = field(default_factory=dict)
     # When the status was observed (an event's time, the orchestrator's updated_at). A record
     # older than what is stored does not change status, end or error; see catalog/store/writes.

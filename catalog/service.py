@@ -36,7 +36,7 @@ from catalog.matches import Match, likely_matches
 from catalog.pagination import MAX_PAGE, Page, PageRequest
 from catalog.store import audit, reads
 from catalog.store import tables as t
-from catalog.store.store import DATA_VERSION, Store, utcnow
+from catalog.store.store import DATA_VERSION, SYNC_VERSION, Store, utcnow
 from catalog.trends import Trend, slower_tasks
 
 M = TypeVar("M", t.Source, t.Pipeline, t.Task, t.Run, t.TaskRun, t.Asset, t.AssetEvent)
@@ -69,6 +69,12 @@ class Catalog:
     def data_version(self) -> int:
         """Changes whenever a sync or an event commits: a key for caching whole responses."""
         return self.store.version(DATA_VERSION)
+
+    def cache_versions(self) -> tuple[int, int]:
+        """(data version, sync version), read together: the second moves with every change to
+        a source's sync state, including a sync that wrote nothing (or failed)."""
+        data, sync = self.store.versions(DATA_VERSION, SYNC_VERSION)
+        return data, sync
 
     # -- lists --------------------------------------------------------------------------------
 

@@ -11,6 +11,34 @@ from catalog.secrets import forget_secrets
 from catalog.store.store import Store
 from tests.databases import BACKENDS, database_url
 
+PEERS_GROUP = "peers"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that needs the real orchestrators joins one xdist group, so that under
+    ``--dist loadgroup`` one worker starts each orchestrator once (its fixtures are
+    session-scoped: a second worker would start a second Airflow)."""
+    for item in items:
+        if item.get_closest_marker("peers") and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(PEERS_GROUP))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Refuse to run when pytest-xdist ignored the groups (pytest 9.2 with xdist 3.8 does so
+    silently, pytest-xdist #1386): each worker would start its own Airflow and Dagster."""
+    config = session.config
+    if not hasattr(config, "workerinput") or config.getoption("dist", None) != "loadgroup":
+        return
+    for item in session.items:
+        if item.get_closest_marker("xdist_group") and "@" not in item.nodeid:
+            raise pytest.UsageError(
+                f"pytest-xdist ignored --dist loadgroup for {item.nodeid} (pytest "
+                f"{pytest.__version__}; see pytest-xdist #1386): install the pytest that "
+                "pyproject.toml pins"
+            )
+
 
 @pytest.fixture(autouse=True)
 def _forget_secrets() -> Iterator[None]:

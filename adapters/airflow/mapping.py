@@ -38,6 +38,7 @@ from catalog.records import (
 from catalog.secrets import strip_userinfo
 
 AnyTaskInstance = TaskInstanceResponse | TaskInstanceHistoryResponse
+OWNER_KEYS = ("owner", "owners")  # keys of an asset's ``extra`` that name its owners
 
 
 def run_key(dag_id: str, run_id: str) -> str:
@@ -76,6 +77,8 @@ def pipeline(d: DAGResponse, links: Links) -> PipelineRecord:
         owners=tuple(dict.fromkeys(d.owners)),
         tags=tuple(sorted({t.name for t in d.tags})),
         schedule=d.timetable_summary,
+        # A paused DAG is scheduled by nothing: neither its timetable nor its assets.
+        schedule_active=None if d.timetable_summary is None else not d.is_paused,
         paused=d.is_paused,
         ui_url=links.dag(d.dag_id),
         metadata=_compact(
@@ -253,6 +256,7 @@ def asset(a: AssetResponse) -> AssetRecord:
         uri=a.uri,
         alias=a.name if a.name != a.uri else None,
         kind=None,
+        owners=asset_owners(a.extra),
         # Under the tool's own key: other tools describe the same asset beside it.
         metadata={
             "airflow": _compact(
@@ -260,6 +264,20 @@ def asset(a: AssetResponse) -> AssetRecord:
             )
         },
     )
+
+
+def asset_owners(extra: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """Owners an asset's ``extra`` names, the way DAG authors write them: ``owner`` or
+    ``owners``, each a string (``"alice, team:ingest"``, as Airflow spells a DAG's owners) or
+    a list of strings. Anything else names no owner; ``extra`` stays in the metadata."""
+    found: dict[str, None] = {}
+    for key in OWNER_KEYS:
+        value = (extra or {}).get(key)
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list):
+            continue
+        found.update((i.strip(), None) for i in items if isinstance(i, str) and i.strip())
+    return tuple(found)
 
 
 def asset_edges(a: AssetResponse, seen_at: datetime | None = None) -> list[EdgeRecord]:

@@ -79,6 +79,7 @@ class _Sync:
         self.keys = adapter.keys
         self.links = adapter.links
         self.page = adapter.config.page_size
+        self.owner_tags = adapter.config.owner_tags
         self.since = since
         self.after = since - adapter.config.overlap if since is not None else None
         self.now = datetime.now(UTC)
@@ -91,7 +92,7 @@ class _Sync:
         # The server's clock, read from the first answer: the next sync starts from here.
         self.now = self.s.server_time or datetime.now(UTC)
         nodes = self._asset_nodes()
-        pipelines, notices = mapping.pipelines(workspace, self.links)
+        pipelines, notices = mapping.pipelines(workspace, self.links, self.owner_tags)
         yield Batch(
             cursor=previous,
             pipelines=tuple(pipelines),
@@ -146,7 +147,7 @@ class _Sync:
             planned = r.get("stepKeysToExecute") or [t.external_id for t in ops]
             why = self._failure(r)
             try:
-                records.append(mapping.run(r, self.links, why))
+                records.append(mapping.run(r, self.links, why, self.owner_tags))
                 steps += mapping.step_runs(r, planned, self.links, why)
             except (KeyError, TypeError, ValueError, OverflowError) as exc:
                 raise AdapterError(

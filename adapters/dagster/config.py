@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, StringConstraints, field_validator
 
 from adapters.dagster.keys import AssetRule
 from catalog.adapter import AdapterConfig
@@ -27,6 +28,14 @@ class DagsterConfig(AdapterConfig):
     overlap: Duration = timedelta(minutes=2)
     # Asset key → canonical identity; the first rule whose prefix matches wins (keys.py).
     asset_rules: tuple[AssetRule, ...] = ()
+    # Job (and run) tags that name who owns them, read in this order. The value of a tag
+    # named ``team`` (or ``…/team``) is spelled ``team:<value>``, as Dagster spells team owners
+    # of assets.
+    owner_tags: tuple[Annotated[str, StringConstraints(min_length=1)], ...] = (
+        "team",
+        "owner",
+        "dagster/owner",
+    )
 
     @field_validator("url", "ui_url")
     @classmethod

@@ -40,6 +40,9 @@ TRIGGER_TAGS: tuple[tuple[str, TriggerKind], ...] = (
     ("dagster/from_automation_condition", TriggerKind.EVENT),
 )
 
+# Job tags that name the job's owners, read in this order (the source's ``owner_tags``).
+OWNER_TAGS = ("team", "owner", "dagster/owner")
+
 # A check execution's resolved status → passed, or None when it has no result (yet).
 CHECK_STATUSES: dict[str, bool | None] = {
     "SUCCEEDED": True,
@@ -103,8 +106,11 @@ def user_tags(tags: Mapping[str, str]) -> tuple[str, ...]:
 # -- definitions ----------------------------------------------------------------------------------
 
 
-def pipelines(workspace: JSON, links: Links) -> tuple[list[PipelineRecord], list[str]]:
-    """Jobs of every loaded code location, and a notice per location that failed to load."""
+def pipelines(
+    workspace: JSON, links: Links, owner_tags: Sequence[str] = OWNER_TAGS
+) -> tuple[list[PipelineRecord], list[str]]:
+    """Jobs of every loaded code location, and a notice per location that failed to load.
+    ``owner_tags``: the job tags that name its owners, in order."""
     found: dict[str, PipelineRecord] = {}
     notices: list[str] = []
     for entry in workspace.get("locationEntries") or ():
@@ -121,7 +127,9 @@ def pipelines(workspace: JSON, links: Links) -> tuple[list[PipelineRecord], list
             sensors = repo.get("sensors") or []
             for job in repo.get("jobs") or ():
                 name = job["name"]
-                found[name] = _pipeline(job, location.get("name"), repo, schedules, sensors, links)
+                found[name] = _pipeline(
+                    job, location.get("name"), repo, schedules, sensors, links, owner_tags
+                )
     return list(found.values()), notices
 
 
@@ -132,6 +140,7 @@ def _pipeline(
     schedules: Sequence[JSON],
     sensors: Sequence[JSON],
     links: Links,
+    owner_tags: Sequence[str],
 ) -> PipelineRecord:
     name = job["name"]
     own_schedules = [s for s in schedules if s.get("pipelineName") == name]
@@ -143,15 +152,17 @@ def _pipeline(
     paused = None
     if automation:
         paused = not (running or any(_running(s, "sensorState") for s in own_sensors))
+    # The schedule that makes runs, else the first stopped one: shown, but not active.
     first = (running or own_schedules or [{}])[0]
     tags = tags_of(job.get("tags"))
     return PipelineRecord(
         external_id=name,
         name=name,
         description=job.get("description"),
-        owners=tuple(o for o in [tags.get("owner")] if o),
+        owners=owners_of(tags, owner_tags),
         tags=user_tags(tags),
         schedule=first.get("cronSchedule"),
+        schedule_active=bool(running) if own_schedules else None,
         paused=paused,
         ui_url=links.job(location, repo.get("name"), name),
         metadata=_compact(
@@ -177,6 +188,21 @@ def _pipeline(
             }
         ),
     )
+
+
+def owners_of(tags: Mapping[str, str], keys: Sequence[str] = OWNER_TAGS) -> tuple[str, ...]:
+    """The owners a job's (or run's) tags name, in the order of ``keys``, each once."""
+    found: dict[str, None] = {}
+    for key in keys:
+        value = tags.get(key, "").strip()
+        if not value:
+            continue
+        # A team is spelled as Dagster spells team owners of assets, so one owner filter finds
+        # a team's jobs and its assets alike.
+        if key.rsplit("/", 1)[-1] == "team" and ":" not in value:
+            value = f"team:{value}"
+        found[value] = None
+    return tuple(found)
 
 
 def _running(item: JSON, state: str) -> bool:
@@ -321,7 +347,9 @@ def trigger(tags: Mapping[str, str]) -> TriggerKind:
     return TriggerKind.MANUAL
 
 
-def run(r: JSON, links: Links, why: Failure | None) -> RunRecord:
+def run(
+    r: JSON, links: Links, why: Failure | None, owner_tags: Sequence[str] = OWNER_TAGS
+) -> RunRecord:
     status = states.run_status(r.get("status"))
     tags = tags_of(r.get("tags"))
     error = None
@@ -343,6 +371,8 @@ def run(r: JSON, links: Links, why: Failure | None) -> RunRecord:
         error=error,
         ui_url=links.run(r["runId"]),
         tags=user_tags(tags),
+        # A run carries its job's tags and any it was launched with.
+        owners=owners_of(tags, owner_tags),
         metadata=_compact(
             {
                 "tags": tags or None,

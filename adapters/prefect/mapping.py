@@ -9,6 +9,7 @@ task run's external id.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -37,6 +38,7 @@ from catalog.secrets import strip_userinfo
 MATERIALIZED = "prefect.asset.materialization.succeeded"
 MATERIALIZATION_FAILED = "prefect.asset.materialization.failed"
 REFERENCED = "prefect.asset.referenced"
+OWNERS_LABEL = "prefect.asset.owners"
 ASSET_EVENTS = (MATERIALIZED, MATERIALIZATION_FAILED, REFERENCED)
 _CODE_HASH = re.compile(r"-[0-9a-f]{8}$")
 _EXCEPTION_PREFIX = re.compile(r"^(Flow|Task) run encountered an exception:? ")
@@ -66,21 +68,21 @@ def task_id(task_key: str) -> str:
 
 
 def pipeline(flow: Flow, deployments: Sequence[DeploymentResponse], links: Links) -> PipelineRecord:
-    """A flow, with its deployments: their schedules, work pools, tags and pause switches."""
-    active = [
-        describe_schedule(s.schedule)
-        for d in deployments
-        if not d.paused
-        for s in d.schedules or ()
-        if s.active
-    ]
+    """A flow, with its deployments: their schedules, work pools, tags and pause switches.
+
+    The schedule shown is the first one that makes runs (an active schedule of a deployment
+    that is not paused), else the first one at all, shown as not active."""
+    every = [(d, s) for d in deployments for s in d.schedules or ()]
+    active = [describe_schedule(s.schedule) for d, s in every if s.active and not d.paused]
+    shown = active[0] if active else (describe_schedule(every[0][1].schedule) if every else None)
     tags = {*flow.tags, *(t for d in deployments for t in d.tags)}
     return PipelineRecord(
         external_id=flow.name,
         name=flow.name,
         description=next((d.description for d in deployments if d.description), None),
         tags=tuple(sorted(tags)),
-        schedule=active[0] if active else None,
+        schedule=shown,
+        schedule_active=bool(active) if every else None,
         paused=all(d.paused for d in deployments) if deployments else None,
         ui_url=links.flow(flow.id),
         metadata=_compact(
@@ -288,8 +290,25 @@ def asset(event: Event) -> AssetRecord:
     return AssetRecord(
         uri=event.resource.id,
         description=labels.get("prefect.asset.description"),
+        owners=asset_owners(labels.get(OWNERS_LABEL)),
         metadata=_compact({"labels": labels or None}),
     )
+
+
+def asset_owners(label: str | None) -> tuple[str, ...]:
+    """``AssetProperties.owners`` as Prefect puts it on the event's resource: a JSON list of
+    strings (``prefect.context.AssetContext.asset_as_resource``). Anything else names no
+    owner; the label itself stays in the asset's metadata."""
+    if not label:
+        return ()
+    try:
+        found = json.loads(label)
+    except ValueError:
+        return ()
+    if not isinstance(found, list):
+        return ()
+    names = (o.strip() for o in found if isinstance(o, str))
+    return tuple(dict.fromkeys(n for n in names if n))
 
 
 def related(event: Event, role: str) -> list[str]:

@@ -5,9 +5,9 @@ One module per command (or group of commands); importing them registers them on 
 
 from __future__ import annotations
 
-from api.cli import db, ingest, serve, sync, tokens
+from api.cli import db, identity, ingest, serve, sync, tokens
 from api.cli.base import main
 
 __all__ = ["main"]
 
-_COMMANDS = (db, ingest, serve, sync, tokens)  # imported for their registrations
+_COMMANDS = (db, identity, ingest, serve, sync, tokens)  # imported for their registrations

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import socket
 from dataclasses import replace
 from pathlib import Path
+from typing import TextIO
 
 import click
 import platformdirs
@@ -82,8 +85,13 @@ def _serve(settings: Settings, debug: bool, insecure: bool) -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option(
     "--database",
-    help="Load into this empty database instead (default: a demo.db in your user data "
-    "folder, made afresh on every start).",
+    help="Load into this empty database instead of a fresh demo.db in --state-dir.",
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of the demo's own database, made afresh on every start (default: your user "
+    "data folder; `make run` uses .cache/demo in the checkout).",
 )
 @click.option("--no-serve", is_flag=True, help="Load the demo estate, then exit.")
 @click.option("--insecure", is_flag=True, help=INSECURE_HELP)
@@ -93,6 +101,7 @@ def demo(
     host: str,
     port: int,
     database: str | None,
+    state_dir: Path | None,
     no_serve: bool,
     insecure: bool,
 ) -> None:
@@ -106,7 +115,13 @@ def demo(
 
     if not no_serve:  # refuse an open server on a public address before loading anything
         check_posture(host, None, insecure=insecure, active_tokens=0)
-    url = database or _fresh_demo_database()
+        check_port_free(host, port)
+    if database is not None:
+        url = database
+    else:
+        folder = state_dir or Path(platformdirs.user_data_dir("tempox", appauthor=False))
+        hold_demo_lock(folder)
+        url = _fresh_demo_database(folder)
     store = open_store(url, auto_upgrade=True)
     try:
         if database is not None and store.read_sources_with_state():
@@ -129,9 +144,41 @@ def demo(
     _serve(replace(settings, server=server), options.debug, insecure)
 
 
-def _fresh_demo_database() -> str:
-    path = Path(platformdirs.user_data_dir("tempox", appauthor=False)) / "demo.db"
-    path.parent.mkdir(parents=True, exist_ok=True)
+def check_port_free(host: str, port: int) -> None:
+    """Fail before loading anything when another process already listens on ``host:port``."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CliError(
+                f"{host}:{port} is taken ({exc.strerror or exc}): pick another port with "
+                f"--port (make run PORT={port + 10})"
+            ) from None
+
+
+def hold_demo_lock(folder: Path) -> None:
+    """An exclusive lock on ``folder`` for as long as this process lives, so a second demo
+    never deletes the database under a running one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = (folder / "demo.lock").open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        raise CliError(
+            f"another `tempox demo` is serving {folder / 'demo.db'}: stop it, or give this "
+            "one its own folder with --state-dir"
+        ) from None
+    _HELD.append(lock)  # released by the OS when the process ends
+
+
+_HELD: list[TextIO] = []
+
+
+def _fresh_demo_database(folder: Path) -> str:
+    path = folder / "demo.db"
     for stale in (path, path.with_name("demo.db-wal"), path.with_name("demo.db-shm")):
         stale.unlink(missing_ok=True)
     return f"sqlite:///{path}"

@@ -103,3 +103,7 @@ def sources_command(options: Options) -> None:
     for r in sorted(rows, key=lambda r: r.name):
         for notice in r.notices:
             out.print(f"{r.name}: {notice}", markup=False, highlight=False)
+    # What the next sync would fail on, said before it runs.
+    for source in sorted(settings.sources.values(), key=lambda s: s.name):
+        for problem in ([source.problem] if source.problem else []) + source.unset_secrets():
+            click.echo(f"warning: {source.name}: {problem}", err=True)

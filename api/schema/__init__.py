@@ -16,6 +16,7 @@ from api.limits.cost import CostLimit
 from api.schema.errors import TempoxSchema
 from api.schema.mutation import Mutation
 from api.schema.query import Query
+from api.schema.scalars import SCALAR_OVERRIDES
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -32,6 +33,7 @@ LIMIT_RULES: list[type[ASTValidationRule]] = [
 schema = TempoxSchema(
     query=Query,
     mutation=Mutation,
+    scalar_overrides=SCALAR_OVERRIDES,
     extensions=[
         # Factories, not instances: Strawberry builds extensions per request.
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),

@@ -144,6 +144,9 @@ class Context:
         # Set by resolvers whose answer depends on more than the catalog's data version (who
         # asks, the tokens table): such a response is never cached.
         self.uncacheable = False
+        # Set by resolvers that show a source's sync state: the cached answer is then valid
+        # only while the sync version stays where it was (see api.cache).
+        self.read_sync_state = False
 
     @property
     def now(self) -> datetime:

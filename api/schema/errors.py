@@ -103,7 +103,7 @@ def shape_error(error: GraphQLError) -> GraphQLError:
         extensions["argument"] = original.argument
     elif _is_unexpected(error):
         message = INTERNAL_MESSAGE
-    elif error.path is None and original is None and (argument := _argument_of(error)):
+    elif error.path is None and (argument := _argument_of(error)):
         extensions["argument"] = argument
         message = f"argument '{argument}': {message}"
     return GraphQLError(

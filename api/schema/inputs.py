@@ -35,7 +35,7 @@ class RunFilter:
     trigger: list[TriggerKind] | None = None
     source: list[str] | None = strawberry.field(default=None, description="Source names.")
     pipeline: list[strawberry.ID] | None = None
-    owner: str | None = strawberry.field(default=None, description="An owner of the pipeline.")
+    owner: str | None = strawberry.field(default=None, description="Of the run or its pipeline.")
     tag: str | None = strawberry.field(default=None, description="On the run or its pipeline.")
     since: datetime | None = strawberry.field(
         default=None, description="Runs that happened (started, else queued...) at or after."

@@ -66,10 +66,18 @@ class LineageEdge:
     upstream: LineageNode
     downstream: LineageNode
     origins: list[EdgeOrigin]
+    linked_by: list[str] = strawberry.field(
+        description="Who linked the two assets by hand, for a `LINKED` edge: the principal "
+        "(`token:<name>`, `oidc:<subject>`, `cli:<user>`, `anonymous`), never a name the "
+        "caller chose."
+    )
 
-    @strawberry.field(description="Names of the sources that reported this edge.")
+    @strawberry.field(
+        description="Who says this edge exists: the names of the sources that reported it, "
+        "and for a `LINKED` edge the principals who linked it (as in `linkedBy`)."
+    )
     async def sources(self, info: Info) -> list[str]:
-        return await _source_names(info, self.source_pks)
+        return [*await _source_names(info, self.source_pks), *self.linked_by]
 
 
 @strawberry.type(description="Nodes within the depth bound of the start, and the edges among them.")
@@ -89,6 +97,7 @@ class LineageGraph:
                 upstream=nodes[e.upstream],
                 downstream=nodes[e.downstream],
                 origins=[EdgeOrigin(o) for o in e.origins],
+                linked_by=list(e.linked_by),
             )
             for e in result.edges
         ]

@@ -102,6 +102,7 @@ class Source:
 
     @strawberry.field
     async def sync(self, info: Info) -> SyncStatus:
+        info.context.read_sync_state = True
         return SyncStatus.from_row(await info.context.loaders.sync_state.load(self.pk))
 
 
@@ -118,8 +119,19 @@ class Pipeline:
     external_id: str
     name: str
     description: str | None
-    schedule: str | None
-    paused: bool | None
+    schedule: str | None = strawberry.field(
+        description="The schedule as the tool states it (a cron, an interval, an Airflow "
+        "timetable's summary such as `Asset`), whether or not it is on: see `scheduleActive`."
+    )
+    schedule_active: bool | None = strawberry.field(
+        description="Whether `schedule` makes runs now: false when the schedule is stopped "
+        "(a Dagster schedule STOPPED, a Prefect schedule inactive) or the pipeline is paused "
+        "(an Airflow DAG, a Prefect deployment); null when there is no schedule."
+    )
+    paused: bool | None = strawberry.field(
+        description="The pipeline's own pause switch: an Airflow DAG paused, every deployment "
+        "of a flow paused, every schedule and sensor of a Dagster job stopped."
+    )
     ui_url: str | None
     metadata: JSON
 
@@ -134,6 +146,7 @@ class Pipeline:
             name=row.name,
             description=row.description,
             schedule=row.schedule,
+            schedule_active=row.schedule_active,
             paused=row.paused,
             ui_url=row.ui_url,
             metadata=JSON(row.meta),
@@ -260,6 +273,16 @@ class Run:
     @strawberry.field
     async def source(self, info: Info) -> Source:
         return await load_source(info, self.source_pk)
+
+    @strawberry.field(
+        description="Who owns the run: owners the run itself names (a Dagster run's owner "
+        "tags), then its pipeline's owners."
+    )
+    async def owners(self, info: Info) -> list[str]:
+        own, of_pipeline = await info.context.loaders.owners.load_many(
+            [("run", self.pk), ("pipeline", self.pipeline_pk)]
+        )
+        return list(dict.fromkeys([*own, *of_pipeline]))
 
     @strawberry.field
     async def tags(self, info: Info) -> list[str]:

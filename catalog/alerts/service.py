@@ -20,7 +20,14 @@ from catalog.alerts.settings import AlertSettings
 from catalog.service import Catalog
 from catalog.store import alerts as sql
 from catalog.store.store import Store, utcnow
-from catalog.sync import BatchStats, SyncResult, is_dead_local_process, make_owner
+from catalog.sync import (
+    BatchStats,
+    NullObserver,
+    SyncObserver,
+    SyncResult,
+    is_dead_local_process,
+    make_owner,
+)
 
 __all__ = ["AlertService", "SyncAlerts"]
 
@@ -30,18 +37,21 @@ LEASE = "evaluator"
 
 
 class SyncAlerts:
-    """A sync observer that asks for an evaluation when a source's sync ends."""
+    """A sync observer that asks for an evaluation when a source's sync ends, after passing
+    every event on to ``also`` (the metrics' observer, say)."""
 
-    def __init__(self, service: AlertService) -> None:
+    def __init__(self, service: AlertService, also: SyncObserver | None = None) -> None:
         self.service = service
+        self.also = also or NullObserver()
 
     def start(self, source: str) -> None:
-        pass
+        self.also.start(source)
 
     def batch(self, source: str, stats: BatchStats) -> None:
-        pass
+        self.also.batch(source, stats)
 
     def done(self, source: str, result: SyncResult) -> None:
+        self.also.done(source, result)
         self.service.poke()
 
 
@@ -71,8 +81,8 @@ class AlertService:
     def enabled(self) -> bool:
         return bool(self.settings.rules or self.settings.destinations)
 
-    def observer(self) -> SyncAlerts:
-        return SyncAlerts(self)
+    def observer(self, also: SyncObserver | None = None) -> SyncAlerts:
+        return SyncAlerts(self, also)
 
     def evaluate(self) -> Evaluation | None:
         """Evaluate once if this process holds the evaluator's lease (None: another does)."""

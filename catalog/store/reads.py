@@ -108,7 +108,12 @@ def _run_conditions(f: RunFilter) -> list[ColumnElement[bool]]:
     if f.pipeline_ids:
         where.append(run.pipeline_id.in_(f.pipeline_ids))
     if f.owner is not None:
-        where.append(run.pipeline_id.in_(_labelled("pipeline", t.Owner, f.owner)))
+        where.append(
+            or_(
+                run.pipeline_id.in_(_labelled("pipeline", t.Owner, f.owner)),
+                run.id.in_(_labelled("run", t.Owner, f.owner)),
+            )
+        )
     if f.tag is not None:
         where.append(
             or_(
@@ -200,7 +205,8 @@ def read_asset_by_uri(session: Session, uri: str) -> t.Asset | None:
     return session.scalars(select(t.Asset).where(ASSET.uri == uri)).first()
 
 
-def _stale_condition(now: datetime) -> ColumnElement[bool]:
+def stale_condition(now: datetime) -> ColumnElement[bool]:
+    """Past its freshness policy at ``now``; never produced, with a policy, counts as stale."""
     a = ASSET
     never = (a.freshness_max_age_s.is_not(None)) & (a.last_produced_at.is_(None))
     return or_(a.stale_after < now, never)
@@ -210,7 +216,7 @@ def read_stale_assets(session: Session, now: datetime, page: PageRequest) -> Pag
     """Assets past their freshness policy, longest overdue first (never produced: first of all)."""
     a = ASSET
     key = func.coalesce(a.stale_after, EPOCH)
-    query = select(t.Asset).where(_stale_condition(now))
+    query = select(t.Asset).where(stale_condition(now))
     if page.after is not None:
         last_at, last_id = decode_cursor(page.after, arity=2)
         query = query.where(tuple_(key, a.id) > tuple_(_parse_time(last_at), _parse_id(last_id)))
@@ -222,7 +228,7 @@ def read_stale_assets(session: Session, now: datetime, page: PageRequest) -> Pag
 
 def count_stale_assets(session: Session, now: datetime) -> int:
     return int(
-        session.scalar(select(func.count()).select_from(t.Asset).where(_stale_condition(now))) or 0
+        session.scalar(select(func.count()).select_from(t.Asset).where(stale_condition(now))) or 0
     )
 
 

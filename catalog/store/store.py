@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy import Connection, Engine, delete, make_url, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from catalog.enums import SyncOutcome
@@ -20,11 +21,16 @@ from catalog.store import tables as t
 from catalog.store.audit import write_audit
 from catalog.store.bulk import upsert
 from catalog.store.engine import make_engine
+from catalog.store.identity_apply import ensure_identity
 from catalog.store.migrate import current_revision, head_revision, upgrade
 from catalog.store.writes import bump, write_batch
 
 LINEAGE_VERSION = "lineage_version"
 DATA_VERSION = "data_version"
+# Moves with every change to a source's sync state (claimed, a batch, finished, failed): what
+# a cached answer that shows sync status depends on, apart from the data. A separate counter,
+# so a sync that finds nothing new leaves every other cached answer valid.
+SYNC_VERSION = "sync_version"
 
 _source = t.Source.__table__  # type: ignore[attr-defined]
 _sync = t.SyncState.__table__  # type: ignore[attr-defined]
@@ -178,6 +184,8 @@ class Store:
                     records=0,
                 )
             ).rowcount
+            if claimed:
+                bump(conn, SYNC_VERSION)
         return bool(claimed)
 
     def read_lease_owner(self, source_id: int) -> str | None:
@@ -249,11 +257,13 @@ class Store:
                 "error": redact(error),
             }
         with self.transaction() as conn:
-            conn.execute(
+            finished = conn.execute(
                 update(_sync)
                 .where(_sync.c.source_id == source_id, _sync.c.lease_owner == owner)
                 .values(**values)
-            )
+            ).rowcount
+            if finished:
+                bump(conn, SYNC_VERSION)
 
     def write_batch(
         self,
@@ -291,8 +301,9 @@ class Store:
                     f"source {source_id}: the lease of {owner!r} ran out and another worker "
                     "took the source over"
                 )
-            # Versions move only when the catalog changed, so caches keyed on them survive
-            # a sync that found nothing new.
+            # The data version moves only when the catalog changed, so caches keyed on it
+            # survive a sync that found nothing new; the sync state changed all the same.
+            bump(conn, SYNC_VERSION)
             if written.changed:
                 bump(conn, DATA_VERSION)
             if written.lineage_changed:
@@ -363,10 +374,49 @@ class Store:
             value = conn.execute(select(_meta.c.value).where(_meta.c.key == key)).scalar()
         return int(value or 0)
 
+    def versions(self, *keys: str) -> tuple[int, ...]:
+        """Several versions in one round trip, in the order asked (0: never moved)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(_meta.c.key, _meta.c.value).where(_meta.c.key.in_(keys)))
+            found = {key: int(value) for key, value in rows}
+        return tuple(found.get(key, 0) for key in keys)
 
-def open_store(url: str, *, auto_upgrade: bool = True, identity: IdentityRules = NO_RULES) -> Store:
-    """The store at ``url``, migrated to this Tempox's schema or refused with the fix to run."""
-    store = Store(url, migrate=auto_upgrade, identity=identity)
+
+def unreachable(url: str, exc: OperationalError) -> ConfigError:
+    """``database.url`` named, the URL without its password, and the driver's reason alone."""
+    first = str(exc.orig if exc.orig is not None else exc).strip().splitlines()
+    # psycopg: 'connection failed: connection to server at "h", port p failed: <reason>'
+    reason = (first[0] if first else type(exc).__name__).rpartition("failed: ")[2]
+    reason = reason.removeprefix("FATAL:").strip()
+    return ConfigError(
+        f"database.url (or $TEMPOX_DATABASE_URL): cannot open {display_url(url)}: {reason}"
+    )
+
+
+def display_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL: shown without any user-info it might carry
+        return strip_userinfo(url)
+
+
+def open_store(
+    url: str,
+    *,
+    auto_upgrade: bool = True,
+    identity: IdentityRules = NO_RULES,
+    reresolve: bool = True,
+) -> Store:
+    """The store at ``url``, migrated to this Tempox's schema or refused with the fix to run.
+
+    With ``reresolve``, a catalog written under other ``[identity]`` rules than ``identity``
+    is first brought in line with them (see :mod:`catalog.store.identity_apply`). A database
+    that cannot be reached is a :class:`ConfigError` naming the setting.
+    """
+    try:
+        store = Store(url, migrate=auto_upgrade, identity=identity)
+    except OperationalError as exc:
+        raise unreachable(url, exc) from None
     if not auto_upgrade:
         have, want = current_revision(store.engine), head_revision()
         if have != want:
@@ -375,4 +425,10 @@ def open_store(url: str, *, auto_upgrade: bool = True, identity: IdentityRules =
                 f"the database is at revision {have or 'none'}, this Tempox needs {want}: "
                 "run `tempox db upgrade` (or set [database] auto_upgrade = true)"
             )
+    if reresolve:
+        try:
+            ensure_identity(store.engine, identity)
+        except BaseException:
+            store.close()
+            raise
     return store

@@ -53,6 +53,9 @@ class Pipeline(SQLModel, table=True):
     name: str
     description: str | None = None
     schedule: str | None = None
+    # Whether ``schedule`` makes runs now: False for a stopped schedule or a paused pipeline;
+    # None when there is no schedule to speak of. See PipelineRecord.
+    schedule_active: bool | None = None
     paused: bool | None = None
     ui_url: str | None = None
     meta: dict[str, Any] = _json()
@@ -413,6 +416,17 @@ class Meta(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=50)
     value: int = 0
+
+
+class CatalogState(SQLModel, table=True):
+    """What the catalog's contents were last made to agree with: ``identity_fingerprint``, the
+    digest of the ``[identity]`` rules its assets were last resolved under."""
+
+    __tablename__ = "catalog_state"
+
+    key: str = Field(primary_key=True, max_length=50)
+    value: str
+    changed_at: datetime = _ts(nullable=False)
 
 
 def table(model: type[SQLModel]) -> Table:

@@ -222,6 +222,7 @@ class _BatchWriter:
                 "name": p.name,
                 "description": p.description,
                 "schedule": p.schedule,
+                "schedule_active": p.schedule_active if p.schedule is not None else None,
                 "paused": p.paused,
                 "ui_url": p.ui_url,
                 "meta": dict(p.metadata),
@@ -232,7 +233,7 @@ class _BatchWriter:
             _pipeline,
             rows,
             ["source_id", "external_id"],
-            ["name", "description", "schedule", "paused", "ui_url", "meta"],
+            ["name", "description", "schedule", "schedule_active", "paused", "ui_url", "meta"],
         )
         wanted = {p.external_id for p in b.pipelines}
         wanted.update(x.pipeline_id for x in b.tasks)
@@ -393,6 +394,9 @@ class _BatchWriter:
             self.execute(stmt, parents)
         self._replace_labels(
             _tag, "tag", "run", {self.runs[r.external_id][0]: r.tags for r in runs}
+        )
+        self._replace_labels(
+            _owner, "name", "run", {self.runs[r.external_id][0]: r.owners for r in runs if r.owners}
         )
         if observed or any(r["duration_s"] is None for r in rows):
             self._fix_derived_times(_run, [self.runs[r["external_id"]][0] for r in rows])

@@ -14,6 +14,7 @@ the dashboard has no policy.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from catalog.enums import AssetEventKind, RunStatus, TriggerKind
@@ -83,6 +84,7 @@ def airflow_batch() -> Batch:
                 owners=("data-eng@acme.io",),
                 tags=("nightly", "tier=1"),
                 schedule="0 2 * * *",
+                schedule_active=True,
                 paused=False,
                 ui_url="https://airflow.example/dags/ingest_orders",
             ),
@@ -92,6 +94,7 @@ def airflow_batch() -> Batch:
                 owners=("bi@acme.io",),
                 tags=("reporting",),
                 schedule="0 3 * * *",
+                schedule_active=False,  # the DAG is paused
                 paused=True,
             ),
         ),
@@ -239,13 +242,16 @@ def dagster_batch() -> Batch:
         ),
         runs=(
             _run("orders_job", "d-100", RunStatus.SUCCESS, at(9, 6), 5, trigger=TriggerKind.EVENT),
-            _run(
-                "orders_job",
-                "d-101",
-                RunStatus.FAILED,
-                at(9, 18),
-                2,
-                error="daily_revenue: division by zero",
+            replace(
+                _run(
+                    "orders_job",
+                    "d-101",
+                    RunStatus.FAILED,
+                    at(9, 18),
+                    2,
+                    error="daily_revenue: division by zero",
+                ),
+                owners=("oncall@acme.io",),  # launched with an owner tag of its own
             ),
         ),
         task_runs=(

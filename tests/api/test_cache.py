@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -84,6 +85,35 @@ def test_errors_are_never_cached() -> None:
     cache.put(key, ExecutionResult(data={"a": 1}, errors=None))
     assert cache.get(key) is not None
     assert cache.get(cache.key("{ a }", None, None, 2)) is None  # a newer data version
+
+
+def test_an_answer_showing_sync_state_is_served_only_at_its_sync_version() -> None:
+    cache = ResponseCache()
+    shows_sync = cache.key("{ sources { nodes { sync { outcome } } } }", None, None, 1)
+    cache.put(shows_sync, ExecutionResult(data={"a": 1}, errors=None), sync_version=3)
+    assert cache.get(shows_sync, 3) is not None
+    assert cache.get(shows_sync, 4) is None  # a sync state changed since
+    names = cache.key("{ sources { nodes { name } } }", None, None, 1)
+    cache.put(names, ExecutionResult(data={"a": 1}, errors=None))
+    assert cache.get(names, 3) is not None
+    assert cache.get(names, 9) is not None  # no sync state in it: any sync version will do
+
+
+def test_a_repeated_sources_query_executes_again_only_after_a_sync(
+    counted: tuple[GraphQLClient, list[str]], catalog: Catalog
+) -> None:
+    client, statements = counted
+    query = "{ sources { nodes { name sync { outcome lastSuccessAt } } } }"
+    first = client.data(query)
+    statements.clear()
+    assert client.data(query) == first
+    assert len(statements) == 1  # the versions, read together
+    store = catalog.store
+    source = store.source_id("airflow-prod")
+    assert store.try_lease(source, "w", timedelta(minutes=1))
+    store.finish_sync(source, "w", None)  # a sync that found nothing new
+    again = client.data(query)
+    assert again != first
 
 
 def test_only_queries_are_cacheable() -> None:

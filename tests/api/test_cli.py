@@ -16,6 +16,7 @@ from catalog.config import CONFIG_ENV, DATABASE_URL_ENV
 from catalog.errors import AdapterError
 from catalog.records import Batch, Cursor
 from catalog.store.migrate import head_revision
+from tests.databases import PG_ADMIN_URL, require_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ("serve", "sync", "db", "sources", "export-schema")
@@ -161,20 +162,55 @@ def test_a_missing_config_file_is_named() -> None:
     assert result.stderr == "error: nowhere.toml: config file not found\n"
 
 
-def test_an_unreachable_database_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(DATABASE_URL_ENV, "postgresql://nobody@127.0.0.1:1/none")
+def test_an_unreachable_database_is_one_line_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(DATABASE_URL_ENV, "postgresql+psycopg://nobody:s3cret@127.0.0.1:1/none")
     result = tempox("sources")
     assert result.exit_code == 1
-    assert result.stderr.startswith("error: OperationalError: ")
+    assert result.stderr.startswith(
+        "error: database.url (or $TEMPOX_DATABASE_URL): cannot open "
+        "postgresql+psycopg://127.0.0.1:1/none: "  # user-info is never shown
+    )
+    assert "refused" in result.stderr.lower()
+    assert "s3cret" not in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_missing_postgres_database_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    require_postgres()
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/no_such_database_here"
+    monkeypatch.setenv(DATABASE_URL_ENV, url)
+    result = tempox("sources")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: database.url (or $TEMPOX_DATABASE_URL): cannot open")
+    assert result.stderr.rstrip().endswith('database "no_such_database_here" does not exist')
+
+
+def test_sources_warns_of_a_secret_variable_that_is_not_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("TEMPOX_TEST_UNSET_PASSWORD", raising=False)
+    write_config(
+        '[sources.af]\nkind = "airflow"\nbase_url = "http://127.0.0.1:1"\n'
+        'username = "admin"\npassword_env = "TEMPOX_TEST_UNSET_PASSWORD"\n'
+    )
+    listed = tempox("sources")
+    assert listed.exit_code == 0
+    assert (
+        "warning: af: sources.af.password_env names TEMPOX_TEST_UNSET_PASSWORD, which is not set"
+        in listed.stderr
+    )
+    monkeypatch.setenv("TEMPOX_TEST_UNSET_PASSWORD", "x")
+    assert "warning" not in tempox("sources").stderr
 
 
 def test_db_upgrade_prints_the_revision() -> None:
     write_config()
     first = tempox("db", "upgrade")
     assert first.exit_code == 0, first.stderr
-    head = head_revision()  # the latest migration, whichever branch added it
+    head = head_revision()  # the last migration's, whichever was merged last
     assert f"revision {head} (upgraded from empty)" in first.output
     again = tempox("db", "upgrade")
     assert f"revision {head} (already up to date)" in again.output

@@ -116,6 +116,21 @@ def test_unparseable_document_and_datetime(client: GraphQLClient) -> None:
     query = "query($s: DateTime) { failedRuns(since: $s) { totalCount } }"
     (garbage,) = client.errors(query, {"s": "last tuesday"})
     assert garbage["message"].startswith("Variable '$s' has invalid value")
+    assert "not an ISO 8601 date-time; write it as 2026-11-23T16:00:00Z" in garbage["message"]
+
+
+@pytest.mark.parametrize("value", ['"yesterday"', '"2026-13-01T00:00:00Z"', "12", '""'])
+def test_a_bad_date_time_names_the_argument_not_the_parser(
+    client: GraphQLClient, value: str
+) -> None:
+    (error,) = client.errors(
+        f'{{ producedBetween(start: {value}, end: "2026-11-23T16:00:00Z") {{ totalCount }} }}'
+    )
+    assert error["extensions"]["argument"] == "start"
+    assert error["message"].startswith("argument 'start': ")
+    assert "2026-11-23T16:00:00Z" in error["message"]  # how to write one
+    for internal in ("int()", "base 10", "month must be", "Expected a string"):
+        assert internal not in error["message"]
 
 
 def test_limits_refuse_abusive_documents(client: GraphQLClient) -> None:

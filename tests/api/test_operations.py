@@ -66,6 +66,7 @@ def test_pipelines_by_owner_with_tasks_and_latest_run(client: GraphQLClient) -> 
     (ingest,) = found["nodes"]
     assert ingest["name"] == "Ingest orders"
     assert ingest["schedule"] == "0 2 * * *"
+    assert ingest["scheduleActive"] is True
     assert ingest["paused"] is False
     assert ingest["tags"] == ["nightly", "tier=1"]
     assert ingest["source"] == {"name": "airflow-prod", "kind": "airflow"}
@@ -135,6 +136,7 @@ def test_runs_by_owner_tag_trigger_and_window(client: GraphQLClient) -> None:
         return [e["node"]["externalId"] for e in edges]
 
     assert ids({"owner": "analytics@acme.io"}) == ["d-101", "d-100"]
+    assert ids({"owner": "oncall@acme.io"}) == ["d-101"]  # the run's own owner
     assert ids({"tag": "retry-me"}) == ["ingest_orders/scheduled__0308"]
     assert ids({"tag": "reporting"}) == [
         "export_reports/scheduled__0308", "export_reports/scheduled__0305",
@@ -235,6 +237,12 @@ def test_failed_runs_of_last_week_with_their_owners(client: GraphQLClient) -> No
         ("d-101", "FAILED", "dagster", ["analytics@acme.io"]),
         ("export_reports/scheduled__0308", "UPSTREAM_FAILED", "airflow", ["bi@acme.io"]),
         ("ingest_orders/scheduled__0308", "FAILED", "airflow", ["data-eng@acme.io"]),
+    ]
+    # Who owns each run: its own owners first, then its pipeline's.
+    assert [r["owners"] for r in failed["nodes"]] == [
+        ["oncall@acme.io", "analytics@acme.io"],
+        ["bi@acme.io"],
+        ["data-eng@acme.io"],
     ]
     assert failed["nodes"][0]["error"] == "daily_revenue: division by zero"
 
@@ -570,7 +578,10 @@ def test_likely_matches_are_linked_by_hand_and_lineage_crosses(
     }
     graph = client.operation("Lineage", {"node": {"asset": RAW}, "depth": 2})["lineage"]
     assert "s3://reports/orders" in {_entity(n) for n in graph["nodes"]}
-    assert any(e["origins"] == ["LINKED"] for e in graph["edges"])
+    linked = [e for e in graph["edges"] if e["origins"] == ["LINKED"]]
+    assert linked  # both ways
+    # No orchestrator reported a hand link: its source is who made it.
+    assert all(e["sources"] == ["anonymous"] for e in linked)
 
     undone = client.operation("UnlinkAssets", {"uri": WAREHOUSE_ORDERS, "other": RAW})
     assert undone == {"unlinkAssets": True}

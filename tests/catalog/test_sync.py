@@ -34,7 +34,7 @@ from catalog.sync import (
     SyncStatus,
     sync_sources,
 )
-from tests.catalog.store.snapshot import counts, snapshot
+from tests.catalog.store.snapshot import BOOKKEEPING, counts, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -393,7 +393,7 @@ def _catalog(store: Store) -> dict[str, list[Any]]:
     """
     edges = SQLModel.metadata.tables["lineage_edge"].columns.keys()
     written = [edges.index("first_seen"), edges.index("last_seen")]
-    rows = snapshot(store, skip=("source", "sync_state"))
+    rows = snapshot(store, skip=("source", *BOOKKEEPING))
     rows["lineage_edge"] = [
         tuple(v for i, v in enumerate(row) if i not in written) for row in rows["lineage_edge"]
     ]

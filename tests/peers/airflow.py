@@ -1,6 +1,6 @@
 """A real Airflow 3 stack (api-server, scheduler, dag-processor) on 127.0.0.1, SQLite backed.
 
-Recipe and pitfalls: ../shared/PEERS.md. The DAGs come from the folder the caller names; the
+Recipe and pitfalls: tests/peers/PEERS.md. The DAGs come from the folder the caller names; the
 stack runs in a temporary AIRFLOW_HOME and is stopped with :meth:`AirflowStack.stop`.
 """
 
@@ -151,6 +151,9 @@ class AirflowStack:
             out += page[key]
             if not page[key] or len(out) >= page["total_entries"]:
                 return out
+
+    def set_paused(self, dag_id: str, paused: bool) -> None:
+        self.api("PATCH", f"/dags/{dag_id}", json={"is_paused": paused})
 
     def dag_count(self) -> int:
         return int(self.api("GET", "/dags", params={"limit": 1})["total_entries"])

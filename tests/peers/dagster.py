@@ -1,6 +1,6 @@
 """A real Dagster webserver on 127.0.0.1, SQLite backed, and the test definitions run against it.
 
-Recipe and pitfalls: ../shared/PEERS.md. The webserver runs with a temporary DAGSTER_HOME and is
+Recipe and pitfalls: tests/peers/PEERS.md. The webserver runs with a temporary DAGSTER_HOME and is
 stopped with :meth:`DagsterServer.stop` (with its code-server child: they share a process group).
 The definitions of ``tests/adapters/dagster/defs/estate.py`` are run by Dagster's own CLI in the
 server's venv (never the project's); no daemon is needed, runs execute in the CLI's process and

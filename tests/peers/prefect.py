@@ -1,6 +1,6 @@
 """A real Prefect 3 server on 127.0.0.1, SQLite backed, and the test flows run against it.
 
-Recipe and pitfalls: ../shared/PEERS.md. The server runs in a temporary PREFECT_HOME and is
+Recipe and pitfalls: tests/peers/PEERS.md. The server runs in a temporary PREFECT_HOME and is
 stopped with :meth:`PrefectServer.stop`; the flows of ``tests/adapters/prefect/flows/estate.py``
 run in the server's own venv (never the project's, whose prefect-client would fight it).
 """
@@ -277,6 +277,18 @@ class PrefectServer:
     def pause_deployment(self, deployment_id: str) -> None:
         """Pause (which deletes its auto-scheduled runs): stopping alone leaves them (PEERS.md)."""
         self.api("POST", f"/deployments/{deployment_id}/pause_deployment")
+
+    def resume_deployment(self, deployment_id: str) -> None:
+        self.api("POST", f"/deployments/{deployment_id}/resume_deployment")
+
+    def set_schedules_active(self, deployment_id: str, active: bool) -> None:
+        """Switch every schedule of a deployment on or off, the deployment left as it is."""
+        for schedule in self.api("GET", f"/deployments/{deployment_id}")["schedules"]:
+            self.api(
+                "PATCH",
+                f"/deployments/{deployment_id}/schedules/{schedule['id']}",
+                json={"active": active},
+            )
 
     def delete_flow(self, flow_name: str) -> None:
         """Delete a flow with its deployments and runs."""

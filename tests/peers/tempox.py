@@ -6,12 +6,12 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import uvicorn
 
-from api.app import create_app
+from api.app import BackgroundTask, create_app
 from catalog.config import AuthSettings, LimitSettings
 from catalog.service import Catalog
 from catalog.store.store import Store
@@ -24,14 +24,18 @@ class _Server(uvicorn.Server):
 
 @contextmanager
 def serve(
-    store: Store, auth: AuthSettings | None = None, limits: LimitSettings | None = None
+    store: Store,
+    auth: AuthSettings | None = None,
+    limits: LimitSettings | None = None,
+    *,
+    tasks: Sequence[BackgroundTask] = (),
 ) -> Iterator[str]:
     """The base URL of a server on ``store`` (requiring ``auth`` if given), until the block
-    ends."""
+    ends. ``tasks`` run for the server's lifetime (a background sync scheduler, say)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app = create_app(catalog=Catalog(store), auth=auth, limits=limits)
+    app = create_app(catalog=Catalog(store), auth=auth, limits=limits, lifespan_tasks=tasks)
     srv = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

@@ -1,7 +1,7 @@
 """alerts: rules as first seen, incidents, the delivery outbox and the evaluator's lease
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0009
 Create Date: 2026-11-27 10:40:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import catalog.store.types
 
 revision: str = "0010"
-down_revision: str | None = "0006"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -148,6 +148,9 @@ def test_dags_tasks_and_import_errors(store: Store, airflow: AirflowStack) -> No
             d["is_paused"],
             d["timetable_summary"],
         )
+        # On a timetable or on assets, a DAG's schedule makes runs while it is not paused.
+        active = None if d["timetable_summary"] is None else not d["is_paused"]
+        assert pipelines[dag_id].schedule_active is active
         assert {o for p, o in owners if p == dag_id} == set(d["owners"])
     expected_task_edges = {
         ("declared", f"task:{dag_id}.{task['task_id']}", f"task:{dag_id}.{down}")
@@ -161,6 +164,52 @@ def test_dags_tasks_and_import_errors(store: Store, airflow: AirflowStack) -> No
     )
     [state] = store.read_sources_with_state()
     assert state.notices == []  # the test DAGs all import
+
+
+def test_a_paused_dag_shows_its_schedule_as_not_active(store: Store, airflow: AirflowStack) -> None:
+    def shown(dag_id: str) -> tuple[str | None, bool | None, bool | None]:
+        synced(store, airflow.url)
+        with store.session() as s:
+            [p] = s.scalars(select(t.Pipeline).where(t.Pipeline.external_id == dag_id))
+        return p.schedule, p.schedule_active, p.paused
+
+    assert shown("tempox_etl") == ("0 0 * * *", True, False)
+    assert shown("tempox_consumer") == ("Asset", True, False)  # scheduled on an asset
+    assert shown("tempox_failing") == (None, None, False)  # nothing schedules it
+    try:
+        for dag_id in ("tempox_etl", "tempox_consumer", "tempox_failing"):
+            airflow.set_paused(dag_id, True)
+        assert shown("tempox_etl") == ("0 0 * * *", False, True)
+        assert shown("tempox_consumer") == ("Asset", False, True)
+        assert shown("tempox_failing") == (None, None, True)
+    finally:
+        for dag_id in ("tempox_etl", "tempox_consumer", "tempox_failing"):
+            airflow.set_paused(dag_id, False)
+    assert shown("tempox_etl") == ("0 0 * * *", True, False)
+
+
+def test_asset_owners_equal_the_owners_in_their_extra(store: Store, airflow: AirflowStack) -> None:
+    synced(store, airflow.url)
+    extras = {a["uri"]: a["extra"] for a in airflow.pages("/assets", "assets")}
+    assert extras == {
+        "s3://lake/raw/orders": {"owners": ["team:ingest"]},
+        "s3://lake/staging/orders_clean": {"owner": "alice@example.com, team:analytics"},
+    }
+    with store.session() as s:
+        owners = set(
+            s.execute(
+                select(t.Asset.uri, t.Owner.name)
+                .join(t.Owner, t.Owner.entity_id == t.Asset.id)  # type: ignore[arg-type]
+                .where(t.Owner.entity_kind == "asset")
+            )
+        )
+        metadata = dict(s.execute(select(t.Asset.uri, t.Asset.meta)).all())
+    assert owners == {
+        ("s3://lake/raw/orders", "team:ingest"),
+        ("s3://lake/staging/orders_clean", "alice@example.com"),
+        ("s3://lake/staging/orders_clean", "team:analytics"),
+    }
+    assert {u: m["airflow"]["extra"] for u, m in metadata.items()} == extras  # kept as said
 
 
 def test_assets_and_asset_event_lineage_equal_the_api(store: Store, airflow: AirflowStack) -> None:

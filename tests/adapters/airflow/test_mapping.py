@@ -203,6 +203,22 @@ def test_dags_become_pipelines() -> None:
     assert pipelines["tempox_consumer"].tags == ("assets", "tempox")
 
 
+def test_a_schedule_is_active_while_its_dag_is_not_paused() -> None:
+    pipelines = {p.external_id: p for p in (mapping.pipeline(d, LINKS) for d in dags())}
+    assert (pipelines["tempox_etl"].schedule, pipelines["tempox_etl"].schedule_active) == (
+        "0 0 * * *",
+        True,
+    )
+    # Scheduled on an asset: the asset's updates start it while the DAG is not paused.
+    consumer = pipelines["tempox_consumer"]
+    assert (consumer.schedule, consumer.schedule_active) == ("Asset", True)
+    failing = pipelines["tempox_failing"]
+    assert (failing.schedule, failing.schedule_active, failing.paused) == (None, None, False)
+    (etl,) = [d for d in dags() if d.dag_id == "tempox_etl"]
+    paused = mapping.pipeline(etl.model_copy(update={"is_paused": True}), LINKS)  # edited
+    assert (paused.schedule, paused.schedule_active, paused.paused) == ("0 0 * * *", False, True)
+
+
 @pytest.mark.parametrize(
     ("dag_id", "upstream"),
     [
@@ -489,6 +505,32 @@ def test_assets() -> None:
     raw = records[RAW_ORDERS]
     assert raw.alias is None  # its name is its URI
     assert raw.metadata == {"airflow": {"asset_id": 1, "name": RAW_ORDERS, "group": "asset"}}
+
+
+def test_assets_without_owners_in_their_extra_have_none() -> None:
+    assert [mapping.asset(a).owners for a in assets()] == [(), ()]  # recorded with extra {}
+
+
+@pytest.mark.parametrize(
+    ("extra", "owners"),
+    [
+        ({"owner": "alice"}, ("alice",)),
+        ({"owner": "alice, team:ingest"}, ("alice", "team:ingest")),  # as DAG owners are written
+        ({"owners": ["alice", "bob"]}, ("alice", "bob")),
+        ({"owner": "alice", "owners": ["bob", "alice"]}, ("alice", "bob")),
+        ({"owners": ["alice", 3, None, " "], "row_count": 3}, ("alice",)),
+        ({"owners": {"name": "alice"}}, ()),  # neither a name nor a list of names
+        ({"owner": 7}, ()),
+        ({"maintainer": "alice"}, ()),
+        (None, ()),
+    ],
+)
+def test_asset_owners_from_extra(extra: dict[str, Any] | None, owners: tuple[str, ...]) -> None:
+    assert mapping.asset_owners(extra) == owners
+    (raw,) = [a for a in assets() if a.uri == RAW_ORDERS]
+    record = mapping.asset(raw.model_copy(update={"extra": extra}))  # edited: recorded {}
+    assert record.owners == owners
+    assert record.metadata["airflow"].get("extra") == (extra or None)
 
 
 def test_declared_asset_edges() -> None:

@@ -113,6 +113,7 @@ def test_defaults() -> None:
     assert c.page_size == 100
     assert c.overlap == timedelta(minutes=2)
     assert c.asset_rules == ()
+    assert c.owner_tags == ("team", "owner", "dagster/owner")
 
 
 @pytest.mark.parametrize("size", [1, 100, 1000])
@@ -206,6 +207,28 @@ def test_without_rules_keys_are_named_after_the_dagster_host() -> None:
 )
 def test_bad_asset_rules_name_the_rule(rules: list[dict[str, Any]], expected: str) -> None:
     assert settings_error(asset_rules=rules).startswith(expected)
+
+
+# -- owner tags -----------------------------------------------------------------------------------
+
+
+def test_owner_tags_replace_the_default_and_reach_the_adapter() -> None:
+    source = settings(owner_tags=["squad", "owner"]).sources["d"]
+    assert isinstance(source.config, DagsterConfig)
+    assert source.config.owner_tags == ("squad", "owner")
+    assert settings(owner_tags=[]).sources["d"].config.owner_tags == ()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (["team", ""], "t.toml: sources.d.owner_tags[1]: string should have at least 1 character"),
+        ("team", "t.toml: sources.d.owner_tags: input should be a valid tuple"),
+        ([3], "t.toml: sources.d.owner_tags[0]: input should be a valid string"),
+    ],
+)
+def test_bad_owner_tags_are_named(value: Any, expected: str) -> None:
+    assert settings_error(owner_tags=value).startswith(expected)
 
 
 # -- unknown keys and secrets ---------------------------------------------------------------------

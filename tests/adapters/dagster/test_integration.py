@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from catalog.config import parse_settings
+from catalog.filters import RunFilter
 from catalog.pagination import PageRequest
 from catalog.service import Catalog
 from catalog.store import tables as t
@@ -154,17 +155,69 @@ def test_jobs_schedules_and_sensors(store: Store, dagster_server: DagsterServer)
     synced(store, dagster_server.url)
     with store.session() as s:
         jobs = {p.external_id: p for p in s.scalars(select(t.Pipeline))}
-    assert set(jobs) == {"__ASSET_JOB", "fx_job", "retry_job", "warehouse_job"}
+    assert set(jobs) == {"__ASSET_JOB", "fx_job", "retry_job", "warehouse_job", "archive_job"}
     assert (jobs["warehouse_job"].schedule, jobs["warehouse_job"].paused) == ("0 5 * * *", False)
+    assert jobs["warehouse_job"].schedule_active is True
     assert jobs["warehouse_job"].description == "Rebuild the warehouse"
     assert (jobs["fx_job"].schedule, jobs["fx_job"].paused) == (None, True)  # sensor stopped
+    assert jobs["fx_job"].schedule_active is None  # a sensor is no schedule
     assert jobs["retry_job"].paused is None  # nothing automates it
+    # Its only schedule is stopped: the cron is shown, as not active.
+    archive = jobs["archive_job"]
+    assert (archive.schedule, archive.schedule_active, archive.paused) == ("0 2 * * *", False, True)
     tags = {tag for i, tag in catalog_labels(store, t.Tag, "pipeline") if i == jobs["fx_job"].id}
     assert tags == {"team=finance"}
     # fx_job's ops and their dependencies come from the job's snapshot.
     edges = catalog_edges(store)
     assert ("declared", "task:fx_job.fetch_rates", "task:fx_job.convert") in edges
     assert ("declared", "task:fx_job.convert", "task:fx_job.publish") in edges
+
+
+JOBS = """
+query { workspaceOrError { ... on Workspace { locationEntries { locationOrLoadError {
+  ... on RepositoryLocation { repositories { jobs { name tags { key value } } } }
+} } } } }
+"""
+
+
+def test_jobs_and_their_runs_are_owned_as_their_tags_say(
+    store: Store, dagster_server: DagsterServer
+) -> None:
+    ds = dagster_server
+    synced(store, ds.url)
+    [entry] = ds.graphql(JOBS)["workspaceOrError"]["locationEntries"]
+    [repo] = entry["locationOrLoadError"]["repositories"]
+    job_tags = {j["name"]: {t["key"]: t["value"] for t in j["tags"]} for j in repo["jobs"]}
+    assert job_tags["archive_job"] == {"owner": "bob@example.com", "dagster/owner": "team:archive"}
+    with store.session() as s:
+        jobs = {p.id: p.external_id for p in s.scalars(select(t.Pipeline))}
+    owners: dict[str, list[str]] = {}
+    for i, name in sorted(catalog_labels(store, t.Owner, "pipeline")):
+        owners.setdefault(jobs[i], []).append(name)
+    assert {k: sorted(v) for k, v in owners.items()} == {
+        "archive_job": ["bob@example.com", "team:archive"],
+        "fx_job": ["team:finance"],  # tagged team=finance
+        "warehouse_job": ["team:analytics"],
+    }
+    # A run carries its job's tags: fx_job's runs are the finance team's, and only they.
+    api = api_runs(ds)
+    fx_runs = {i for i, r in api.items() if r["jobName"] == "fx_job"}
+    assert fx_runs
+    found = Catalog(store).runs(RunFilter(owner="team:finance"), PageRequest(first=500)).items
+    assert {r.external_id for r in found} == fx_runs
+    run_owners = catalog_labels(store, t.Owner, "run")
+    assert {(r.external_id, name) for r in found for i, name in run_owners if i == r.id} == {
+        (i, "team:finance") for i in fx_runs
+    }
+
+
+def test_owner_tags_are_configurable(store: Store, dagster_server: DagsterServer) -> None:
+    result = sync(store, dagster_server.url, owner_tags=["owner"])
+    assert result.status is SyncStatus.OK, result.error
+    assert sorted(name for _, name in catalog_labels(store, t.Owner, "pipeline")) == [
+        "bob@example.com"
+    ]
+    assert catalog_labels(store, t.Owner, "run") == set()
 
 
 def test_assets_owners_dependencies_and_freshness_equal_the_api(

@@ -167,8 +167,10 @@ def test_a_job_on_a_running_schedule() -> None:
     assert p.name == "warehouse_job"
     assert p.description == "Rebuild the warehouse"
     assert p.schedule == "0 5 * * *"
+    assert p.schedule_active is True
     assert p.paused is False
     assert p.tags == ("team=analytics",)
+    assert p.owners == ("team:analytics",)  # its `team` tag, spelled as Dagster's team owners
     assert p.ui_url == f"{URL}/locations/__repository__@estate/jobs/warehouse_job"
     assert p.metadata == {
         "code_location": "estate",
@@ -189,7 +191,7 @@ def test_a_job_on_a_running_schedule() -> None:
 def test_a_job_with_only_a_stopped_sensor_is_paused() -> None:
     p = pipelines()["fx_job"]
     assert p.paused is True
-    assert p.schedule is None
+    assert (p.schedule, p.schedule_active) == (None, None)  # a sensor is no schedule
     assert p.tags == ("team=finance",)
     assert p.metadata["sensors"] == [{"name": "rates_landed", "running": False}]
     assert p.metadata["asset_job"] is False
@@ -200,7 +202,8 @@ def test_a_job_with_only_a_stopped_sensor_is_paused() -> None:
 def test_a_job_without_schedules_or_sensors_has_nothing_to_pause(job: str) -> None:
     p = pipelines()[job]
     assert p.paused is None
-    assert p.schedule is None
+    assert (p.schedule, p.schedule_active) == (None, None)
+    assert p.owners == ()  # untagged
     assert "schedules" not in p.metadata
     assert "sensors" not in p.metadata
 
@@ -212,6 +215,58 @@ def test_a_stopped_schedule_pauses_its_job_but_still_names_its_cron() -> None:
     (p,) = [x for x in mapping.pipelines(answer, LINKS)[0] if x.external_id == "warehouse_job"]
     assert p.paused is True
     assert p.schedule == "0 5 * * *"
+    assert p.schedule_active is False  # shown, but it makes no runs
+
+
+def test_a_running_schedule_is_shown_before_a_stopped_one() -> None:
+    answer = workspace()
+    repo = answer["locationEntries"][0]["locationOrLoadError"]["repositories"][0]
+    running = repo["schedules"][0]
+    # Edited: a second, stopped schedule of the same job, listed first.
+    stopped = copy.deepcopy(running) | {"name": "warehouse_hourly", "cronSchedule": "0 * * * *"}
+    stopped["scheduleState"] = {"status": "STOPPED"}
+    repo["schedules"].insert(0, stopped)
+    (p,) = [x for x in mapping.pipelines(answer, LINKS)[0] if x.external_id == "warehouse_job"]
+    assert (p.schedule, p.schedule_active, p.paused) == ("0 5 * * *", True, False)
+    assert [s["running"] for s in p.metadata["schedules"]] == [False, True]
+
+
+def test_job_owners_from_the_configured_tags_in_their_order() -> None:
+    answer = workspace()
+    repo = answer["locationEntries"][0]["locationOrLoadError"]["repositories"][0]
+    (job,) = [j for j in repo["jobs"] if j["name"] == "retry_job"]
+    # Edited: recorded untagged.
+    job["tags"] = [
+        {"key": "dagster/owner", "value": "team:platform"},
+        {"key": "owner", "value": " bob@example.com "},
+        {"key": "team", "value": "finance"},
+        {"key": "on_call", "value": "carol@example.com"},
+    ]
+    found = {p.external_id: p for p in mapping.pipelines(answer, LINKS)[0]}
+    assert found["retry_job"].owners == ("team:finance", "bob@example.com", "team:platform")
+    only = {p.external_id: p for p in mapping.pipelines(answer, LINKS, ("on_call", "owner"))[0]}
+    assert only["retry_job"].owners == ("carol@example.com", "bob@example.com")
+    assert only["fx_job"].owners == ()  # its `team` tag is not among the keys
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        ({"team": "finance"}, ("team:finance",)),
+        ({"team": "team:finance"}, ("team:finance",)),  # already spelled as an owner
+        ({"dagster/team": "ops"}, ()),  # not a configured key
+        ({"owner": "", "team": "  "}, ()),
+        ({"owner": "team:finance", "team": "finance"}, ("team:finance",)),  # once
+    ],
+)
+def test_owners_of_tags(tags: dict[str, str], expected: tuple[str, ...]) -> None:
+    assert mapping.owners_of(tags) == expected
+
+
+def test_a_run_is_owned_as_its_tags_say() -> None:
+    assert mapping.run(run_of("fx_job"), LINKS, failed_why()).owners == ("team:finance",)
+    assert mapping.run(run_of("retry_job"), LINKS, retry_why()).owners == ()
+    assert mapping.run(run_of("fx_job"), LINKS, failed_why(), ("owner",)).owners == ()
 
 
 def test_a_running_sensor_unpauses_its_job() -> None:

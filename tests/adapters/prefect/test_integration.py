@@ -3,6 +3,7 @@ reports."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -379,9 +380,70 @@ def test_future_scheduled_runs_are_not_ingested(
             [scheduled] = s.scalars(
                 select(t.Pipeline).where(t.Pipeline.external_id == "tempox-scheduled")
             )
-        assert (scheduled.schedule, scheduled.paused) == (cron, False)
+        assert (scheduled.schedule, scheduled.schedule_active, scheduled.paused) == (
+            cron,
+            True,
+            False,
+        )
         tags = {tag for i, tag in catalog_labels(store, t.Tag, "pipeline") if i == scheduled.id}
         assert tags == {"nightly", "team=data"}
     finally:
         pf.pause_deployment(deployment)  # deletes its scheduled runs
         pf.delete_flow("tempox-scheduled")
+
+
+def test_a_schedule_is_shown_with_whether_it_makes_runs(
+    store: Store, prefect_server: PrefectServer
+) -> None:
+    pf = prefect_server
+    cron = f"0 {(datetime.now(UTC).hour + 2) % 24} * * *"
+    deployment = pf.create_scheduled_deployment("tempox-paused", "daily", cron=cron)
+
+    def shown() -> tuple[str | None, bool | None, bool | None]:
+        synced(store, pf.url)
+        answer = pf.api("GET", f"/deployments/{deployment}")
+        with store.session() as s:
+            [p] = s.scalars(select(t.Pipeline).where(t.Pipeline.external_id == "tempox-paused"))
+        [d] = p.meta["deployments"]
+        # The catalog keeps the deployment as the API states it.
+        assert d["paused"] is answer["paused"]
+        assert [x["active"] for x in d["schedules"]] == [x["active"] for x in answer["schedules"]]
+        return p.schedule, p.schedule_active, p.paused
+
+    try:
+        assert shown() == (cron, True, False)
+        # Paused, its schedule still switched on: shown, but it makes no runs.
+        pf.pause_deployment(deployment)
+        assert shown() == (cron, False, True)
+        # Running again, its schedule switched off: the same.
+        pf.resume_deployment(deployment)
+        pf.set_schedules_active(deployment, False)
+        assert shown() == (cron, False, False)
+        pf.set_schedules_active(deployment, True)
+        assert shown() == (cron, True, False)
+    finally:
+        pf.pause_deployment(deployment)  # deletes its scheduled runs
+        pf.delete_flow("tempox-paused")
+
+
+def test_asset_owners_equal_the_owners_the_events_carry(
+    store: Store, prefect_server: PrefectServer
+) -> None:
+    pf = prefect_server
+    synced(store, pf.url)
+    expected: dict[str, set[str]] = {}
+    for e in pf.asset_events():
+        label = e["resource"].get("prefect.asset.owners")
+        expected.setdefault(e["resource"]["prefect.resource.id"], set()).update(
+            json.loads(label) if label else ()
+        )
+    orders = "postgres://warehouse:5432/analytics/public/orders"
+    assert expected[orders] == {"alice@example.com", "analytics"}  # the estate's properties
+    with store.session() as s:
+        uris = dict(s.execute(select(t.Asset.id, t.Asset.uri)).all())
+        [description] = s.scalars(select(t.Asset.description).where(t.Asset.uri == orders))
+    ours: dict[str, set[str]] = {}
+    for i, name in catalog_labels(store, t.Owner, "asset"):
+        ours.setdefault(uris[i], set()).add(name)
+    assert ours == {uri: names for uri, names in expected.items() if names}
+    assert description == "Orders, cleaned"

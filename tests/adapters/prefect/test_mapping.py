@@ -640,6 +640,48 @@ def test_assets_from_events() -> None:
         assert record.metadata == {}  # the resources carry no labels beyond their id
 
 
+def with_resource_labels(e: ReceivedEvent, **labels: str) -> ReceivedEvent:
+    """The recorded event with labels added to its resource, as ``AssetProperties`` would
+    have put them there (``prefect.context.AssetContext.asset_as_resource``)."""
+    resource = e.resource.model_copy(update={"root": {**e.resource.root, **labels}})
+    return e.model_copy(update={"resource": resource})
+
+
+def test_asset_owners_and_description_from_the_resource_s_properties() -> None:
+    # Edited: the recorded assets were declared without properties.
+    e = with_resource_labels(
+        event(mapping.MATERIALIZED, ORDERS, "build_orders"),
+        **{
+            "prefect.resource.name": "Orders",
+            "prefect.asset.description": "Orders, cleaned",
+            "prefect.asset.owners": json.dumps(["alice@example.com", "team:analytics"]),
+        },
+    )
+    record = mapping.asset(e)
+    assert record.owners == ("alice@example.com", "team:analytics")
+    assert record.description == "Orders, cleaned"
+    assert record.metadata["labels"]["prefect.asset.owners"] == (
+        '["alice@example.com", "team:analytics"]'
+    )
+
+
+@pytest.mark.parametrize(
+    ("label", "owners"),
+    [
+        ('["alice", "bob", "alice"]', ("alice", "bob")),
+        ('[" alice ", "", 7, null, ["x"]]', ("alice",)),  # only names count
+        ("[]", ()),
+        ('"alice"', ()),  # not a list
+        ('{"owners": ["alice"]}', ()),
+        ("alice, bob", ()),  # not JSON: Prefect always writes a JSON list
+        ("", ()),
+        (None, ()),
+    ],
+)
+def test_asset_owners_label(label: str | None, owners: tuple[str, ...]) -> None:
+    assert mapping.asset_owners(label) == owners
+
+
 def test_related_ids() -> None:
     e = event(mapping.MATERIALIZED, ORDERS, "build_orders")
     assert mapping.related(e, "asset") == [RAW_ORDERS]

@@ -77,6 +77,7 @@ ENDPOINTS = [
         True,
     ),
     Endpoint("lineage", "POST", "/api/v1/lineage", "ingest", {}),
+    Endpoint("metrics", "GET", "/metrics", "read"),
 ]
 SCOPES = ("read", "ingest", "write", "admin")
 
@@ -223,6 +224,18 @@ def test_an_open_server_lets_the_anonymous_client_do_everything_but_checks_a_tok
         _, token = Tokens(store).create("ann", ["write"], by="cli:test")
         linked = _send(http, url, ENDPOINTS[4], f"Bearer {token}")
         assert linked.json() == {"data": {"linkAssets": {"linkedBy": "token:ann"}}}
+        # The lineage edge the link makes names the token as its source.
+        lineage = http.post(
+            url + "/graphql",
+            json=_graphql(
+                f'{{ lineage(node: {{asset: "{RAW}"}}, depth: 1) {{ ... on LineageGraph {{'
+                " edges { origins sources linkedBy } } } }"
+            ),
+        ).json()
+        edges = lineage["data"]["lineage"]["edges"]
+        assert {"origins": ["LINKED"], "sources": ["token:ann"], "linkedBy": ["token:ann"]} in (
+            edges
+        )
 
 
 def test_last_use_is_recorded(store: Store, server: str, tokens: dict[str, str]) -> None:

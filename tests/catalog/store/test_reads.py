@@ -25,6 +25,7 @@ def seeded(store: Store) -> Store:
             f"f{i}",
             RunStatus.FAILED if i % 3 == 0 else RunStatus.SUCCESS,
             started_at=T0 + timedelta(hours=i // 2),
+            owners=("carol",) if i == 4 else (),  # a run that names an owner of its own
         )
         for i in range(12)
     )
@@ -76,6 +77,8 @@ def test_runs_are_newest_first(seeded: Store) -> None:
         (RunFilter(sources=("prefect",), since=T0 + timedelta(hours=5)), {"f10", "f11"}),
         (RunFilter(sources=("prefect",), until=T0 + timedelta(hours=1)), {"f0", "f1"}),
         (RunFilter(owner="nobody"), set()),
+        (RunFilter(owner="carol"), {"f4"}),  # the run's own owner
+        (RunFilter(owner="bob", statuses=(RunStatus.FAILED,)), {"f0", "f3", "f6", "f9"}),
     ],
 )
 def test_run_filters(seeded: Store, f: RunFilter, expected: set[str]) -> None:

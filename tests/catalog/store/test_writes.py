@@ -116,6 +116,48 @@ def test_labels_are_replaced_exactly(store: Store) -> None:
     assert [x.tag for x in tags] == ["nightly"]  # type: ignore[attr-defined]
 
 
+def test_a_schedule_and_whether_it_is_active_are_replaced_every_write(store: Store) -> None:
+    source = store.ensure_source("s", "dagster")
+
+    def stored(**fields: object) -> tuple[object, ...]:
+        record = PipelineRecord("job", "job", **fields)  # type: ignore[arg-type]
+        store.write_batch(source, Batch(cursor={}, pipelines=(record,)))
+        (p,) = rows(store, t.Pipeline)
+        return p.schedule, p.schedule_active, p.paused  # type: ignore[attr-defined]
+
+    assert stored(schedule="0 5 * * *", schedule_active=True, paused=False) == (
+        "0 5 * * *",
+        True,
+        False,
+    )
+    # Stopped: still shown, no longer active.
+    assert stored(schedule="0 5 * * *", schedule_active=False, paused=True) == (
+        "0 5 * * *",
+        False,
+        True,
+    )
+    # No schedule: nothing can be active, whatever the record says.
+    assert stored(schedule=None, schedule_active=True) == (None, None, None)
+
+
+def test_a_run_s_own_owners_are_kept_until_it_names_others(store: Store) -> None:
+    source = store.ensure_source("s", "dagster")
+    pipeline = PipelineRecord("fx_job", "fx_job", owners=("team:finance",))
+    run = RunRecord("fx_job", "r1", RunStatus.FAILED, owners=("team:finance", "bob"))
+
+    def owners() -> set[tuple[str, str]]:
+        return {(o.entity_kind, o.name) for o in rows(store, t.Owner)}  # type: ignore[attr-defined]
+
+    store.write_batch(source, Batch(cursor={}, pipelines=(pipeline,), runs=(run,)))
+    expected = {("pipeline", "team:finance"), ("run", "team:finance"), ("run", "bob")}
+    assert owners() == expected
+    # A record of the run that names no owner (an update of its status) leaves them.
+    store.write_batch(source, Batch(cursor={}, runs=(replace(run, owners=()),)))
+    assert owners() == expected
+    store.write_batch(source, Batch(cursor={}, runs=(replace(run, owners=("carol",)),)))
+    assert owners() == {("pipeline", "team:finance"), ("run", "carol")}
+
+
 def test_a_source_that_knows_less_keeps_what_another_said(store: Store) -> None:
     a = store.ensure_source("a", "dagster")
     b = store.ensure_source("b", "openlineage")
@@ -159,6 +201,20 @@ def test_freshness_follows_the_latest_materialisation(store: Store) -> None:
     store.write_batch(source, Batch(cursor={}, asset_events=(newer,)))
     (asset,) = rows(store, t.Asset, t.Asset.uri == ORDERS)
     assert asset.stale_after == T0 + timedelta(days=6)  # type: ignore[attr-defined]
+
+
+def test_a_stopped_schedule_leaves_freshness_to_the_asset_s_policy(store: Store) -> None:
+    """The pipeline that writes an asset stopping its schedule changes no staleness: only
+    the asset's own policy and its materialisations do (catalog.freshness)."""
+    source = store.ensure_source("s", "synthetic")
+    store.write_batch(source, estate_batch())
+    before = [(a.uri, a.stale_after) for a in rows(store, t.Asset)]  # type: ignore[attr-defined]
+    [etl] = estate_batch().pipelines
+    stopped = replace(etl, schedule_active=False, paused=True)
+    store.write_batch(source, Batch(cursor={}, pipelines=(stopped,)))
+    (p,) = rows(store, t.Pipeline, t.Pipeline.external_id == "etl")
+    assert (p.schedule, p.schedule_active) == ("0 6 * * *", False)  # type: ignore[attr-defined]
+    assert [(a.uri, a.stale_after) for a in rows(store, t.Asset)] == before  # type: ignore[attr-defined]
 
 
 def test_a_cron_policy_is_stale_from_the_first_deadline_it_misses(store: Store) -> None:

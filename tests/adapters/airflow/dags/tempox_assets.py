@@ -6,8 +6,11 @@ from datetime import datetime
 
 from airflow.sdk import Asset, dag, get_current_context, task
 
-RAW_ORDERS = Asset("s3://lake/raw/orders")
-CLEAN_ORDERS = Asset("s3://lake/staging/orders_clean")
+# Owners in the assets' extra, the two ways DAG authors write them.
+RAW_ORDERS = Asset("s3://lake/raw/orders", extra={"owners": ["team:ingest"]})
+CLEAN_ORDERS = Asset(
+    "s3://lake/staging/orders_clean", extra={"owner": "alice@example.com, team:analytics"}
+)
 
 
 @dag(schedule=None, start_date=datetime(2026, 1, 1), tags=["tempox", "assets"])

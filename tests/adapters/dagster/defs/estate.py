@@ -5,7 +5,7 @@ another tool writes) that warehouse assets depend on; an undeclared dependency (
 auto-created stub); a time-window and a cron freshness policy; a passing and a failing asset
 check; a job whose second op fails; a job whose first op fails once and succeeds on its retry;
 an asset job on a (running) schedule and a (stopped) sensor, never ticking: the tests run no
-daemon.
+daemon; a job owned through its tags on a stopped schedule, never run.
 """
 
 from __future__ import annotations
@@ -145,6 +145,26 @@ warehouse_daily = dg.ScheduleDefinition(
 )
 
 
+@dg.op
+def archive_orders() -> None:
+    pass
+
+
+# Owned through its tags (an owner and Dagster's own owner tag), on a schedule that is stopped:
+# shown with its cron, but not active. Never run by the estate.
+@dg.job(tags={"owner": "bob@example.com", "dagster/owner": "team:archive"})
+def archive_job() -> None:
+    archive_orders()
+
+
+archive_nightly = dg.ScheduleDefinition(
+    name="archive_nightly",
+    job=archive_job,
+    cron_schedule="0 2 * * *",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+)
+
+
 @dg.sensor(job=fx_job, minimum_interval_seconds=300)
 def rates_landed() -> dg.SkipReason:
     return dg.SkipReason("no new rates")
@@ -153,7 +173,7 @@ def rates_landed() -> dg.SkipReason:
 defs = dg.Definitions(
     assets=[RAW_ORDERS, orders, daily_revenue, revenue_in_eur],
     asset_checks=[orders_have_ids, revenue_is_positive],
-    jobs=[fx_job, retry_job, warehouse_job],
-    schedules=[warehouse_daily],
+    jobs=[fx_job, retry_job, warehouse_job, archive_job],
+    schedules=[warehouse_daily, archive_nightly],
     sensors=[rates_landed],
 )

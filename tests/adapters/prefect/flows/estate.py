@@ -13,11 +13,17 @@ import sys
 import time
 
 from prefect import flow, get_run_logger, tags, task
-from prefect.assets import Asset, add_asset_metadata, materialize
+from prefect.assets import Asset, AssetProperties, add_asset_metadata, materialize
 from prefect.runtime import task_run
 
 RAW_ORDERS = "postgres://warehouse:5432/analytics/public/raw_orders"
-ORDERS = Asset(key="postgres://warehouse:5432/analytics/public/orders")
+# Declared with properties: its owners travel on every event that names it.
+ORDERS = Asset(
+    key="postgres://warehouse:5432/analytics/public/orders",
+    properties=AssetProperties(
+        name="Orders", description="Orders, cleaned", owners=["alice@example.com", "analytics"]
+    ),
+)
 REPORT = Asset(key="s3://lake/reports/orders_daily")
 BROKEN = Asset(key="s3://lake/reports/orders_broken")
 # Dagster's warehouse/daily_revenue, as the cross-tool test's asset rule names it.
