@@ -24,13 +24,14 @@ from api.limits.body import BodyLimit
 from api.metrics import SyncMetrics, metrics_route
 from api.openlineage import DEFAULT_SOURCE, LineageIntake
 from api.schema.context import run_sync
+from catalog.alerts.service import AlertService
 from catalog.auth.tokens import Tokens
 from catalog.config import AuthSettings, LimitSettings, Settings
 from catalog.secrets import redact
 from catalog.service import Catalog
 from catalog.store.engine import default_database_url
 from catalog.store.store import Store, open_store
-from catalog.sync import SyncScheduler
+from catalog.sync import SyncObserver, SyncScheduler
 
 log = logging.getLogger("tempox.api")
 
@@ -74,15 +75,22 @@ def create_app(
     if catalog is None:
         if settings is None:
             owned = Store(database_url())
+            catalog = Catalog(owned)
         else:
             owned = open_store(
                 settings.database.url,
                 auto_upgrade=settings.database.auto_upgrade,
                 identity=settings.identity.compile(),
             )
-            # The scheduler returns at once when background sync is off (`serve --no-sync`).
-            tasks.append(SyncScheduler(owned, settings, observer=SyncMetrics()).run)
-        catalog = Catalog(owned)
+            catalog = Catalog(owned, alerts=settings.alerts)
+            # The scheduler returns at once when background sync is off (`serve --no-sync`);
+            # alerts are evaluated where syncs run: after each, and on their clock.
+            observer: SyncObserver = SyncMetrics()
+            if settings.server.sync_in_background:
+                alerting = AlertService(owned, settings.alerts, catalog=catalog)
+                observer = alerting.observer(also=observer)
+                tasks.append(alerting.run)
+            tasks.append(SyncScheduler(owned, settings, observer=observer).run)
     serving = catalog
 
     async def healthz(_request: Request) -> JSONResponse:

@@ -56,6 +56,7 @@ from pydantic import (
 
 from catalog import adapter as adapters
 from catalog.adapter import Adapter, AdapterConfig
+from catalog.alerts.settings import AlertSettings
 from catalog.errors import ConfigError
 from catalog.secrets import register_secret, strip_userinfo
 from catalog.settings_sections import (
@@ -74,6 +75,7 @@ __all__ = [
     "CONFIG_ENV",
     "DATABASE_URL_ENV",
     "DEFAULT_CONFIG_FILE",
+    "AlertSettings",
     "AuthSettings",
     "DatabaseSettings",
     "Duration",
@@ -175,6 +177,7 @@ class Settings:
     path: Path | None = None
     auth: AuthSettings | None = None  # None: no [auth] section, an open server (loopback only)
     limits: LimitSettings = field(default_factory=LimitSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
     def interval(self, source: SourceSettings) -> timedelta:
         return source.interval or self.sync.default_interval
@@ -272,6 +275,7 @@ def parse_settings(
         "identity": IdentitySettings,
         "auth": AuthSettings,
         "limits": LimitSettings,
+        "alerts": AlertSettings,
     }
     for key in data:
         if key not in (*sections, "sources"):
@@ -284,6 +288,7 @@ def parse_settings(
     sync = _validate(SyncSettings, data.get("sync", {}), ("sync",), file, errors)
     identity = _validate(IdentitySettings, data.get("identity", {}), ("identity",), file, errors)
     limits = _validate(LimitSettings, data.get("limits", {}), ("limits",), file, errors)
+    alerts = _validate(AlertSettings, data.get("alerts", {}), ("alerts",), file, errors)
     auth = (
         _validate(AuthSettings, data["auth"], ("auth",), file, errors) if "auth" in data else None
     )
@@ -295,6 +300,7 @@ def parse_settings(
         or sync is None
         or identity is None
         or limits is None
+        or alerts is None
     ):
         raise ConfigError("\n".join(errors))
     return Settings(
@@ -306,6 +312,7 @@ def parse_settings(
         path=path,
         auth=auth,
         limits=limits,
+        alerts=alerts,
     )
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from catalog.alerts.history import AlertHistory
+from catalog.alerts.settings import AlertSettings
 from catalog.enums import FAILURE_STATUSES, NodeKind
 from catalog.errors import InvalidArgument
 from catalog.filters import (
@@ -52,10 +54,17 @@ class Impact:
 
 
 class Catalog:
-    def __init__(self, store: Store, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        alerts: AlertSettings | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.lineage_graph = LineageGraph(store)
+        self.alerts = AlertHistory(store, alerts or AlertSettings())  # rules and incidents
 
     def data_version(self) -> int:
         """Changes whenever a sync or an event commits: a key for caching whole responses."""

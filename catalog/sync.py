@@ -41,6 +41,7 @@ __all__ = [
     "SyncScheduler",
     "SyncStatus",
     "describe",
+    "is_dead_local_process",
     "make_owner",
     "select_sources",
     "sync_source",
@@ -350,7 +351,7 @@ class _Job:
         if self.store.try_lease(source_id, self.owner, self.lease_ttl):
             return True
         holder = self.store.read_lease_owner(source_id)
-        if holder is None or not _is_dead_local_process(holder):
+        if holder is None or not is_dead_local_process(holder):
             return False
         # A sync killed on this host (SIGKILL, power cut) left its lease behind; its batches
         # are committed and its cursor with them, so taking over loses nothing.
@@ -381,7 +382,7 @@ def _close(name: str, adapter: Adapter[Any]) -> None:
         log.warning("closing the adapter of %s failed", name, exc_info=True)
 
 
-def _is_dead_local_process(owner: str) -> bool:
+def is_dead_local_process(owner: str) -> bool:
     """True when ``owner`` (``host:pid:token``) names a process of this host that is gone."""
     host, _, rest = owner.partition(":")
     pid_text = rest.partition(":")[0]

@@ -17,7 +17,9 @@ from api.cli.output import (
     when,
     wide_console,
 )
-from catalog.store.store import SourceState
+from catalog.alerts.service import AlertService
+from catalog.alerts.settings import AlertSettings
+from catalog.store.store import SourceState, Store
 from catalog.sync import SyncStatus, sync_sources
 
 
@@ -41,11 +43,29 @@ def sync(options: Options, sources: tuple[str, ...]) -> None:
         progress = RichProgress(console) if console.is_terminal else PlainProgress()
         with progress:
             results = sync_sources(store, settings, list(sources) or None, progress)
+        if settings.alerts.rules:
+            _alert(store, settings.alerts)
     finally:
         store.close()
     print_results(results)
     if any(r.status is SyncStatus.FAILED for r in results):
         sys.exit(1)
+
+
+def _alert(store: Store, alerts: AlertSettings) -> None:
+    """Evaluate the alert rules after the sync, and deliver what they decided once (what
+    fails stays in the outbox for `tempox serve` to retry)."""
+    service = AlertService(store, alerts)
+    try:
+        found = service.evaluate()
+        sent = service.dispatcher.deliver_all()
+    finally:
+        service.stop()  # hands the evaluator's turn over at once
+    if found is not None and (found.fired or found.resolved):
+        click.echo(
+            f"alerts: {found.fired} fired, {found.resolved} resolved, {sent} notifications sent",
+            err=True,
+        )
 
 
 @main.command("sources")

@@ -9,6 +9,7 @@ from typing import Annotated, TypeVar
 import strawberry
 
 from api.schema.admin import ApiToken, AuditEvent, Viewer
+from api.schema.alerts import Alert, AlertRule, AlertStatus
 from api.schema.connection import Connection, connection
 from api.schema.context import Info, run_sync
 from api.schema.enums import Direction
@@ -277,6 +278,33 @@ class Query:
             lambda p: c.audit_log(p, principal=principal, action=action),
             lambda: c.count_audit_log(principal=principal, action=action),
             AuditEvent.from_row,
+            first,
+            after,
+        )
+
+    @strawberry.field(description="The alert rules of the configuration (`[[alerts.rules]]`).")
+    async def alert_rules(self, info: Info) -> list[AlertRule]:
+        info.context.uncacheable = True  # alerts do not move the data version
+        found = await run_sync(info.context.catalog.alerts.rules)
+        return [AlertRule.from_state(r) for r in found]
+
+    @strawberry.field(description="Alert history: the incidents rules opened, newest first.")
+    async def alerts(
+        self,
+        info: Info,
+        status: AlertStatus | None = None,
+        rule: str | None = None,
+        first: First = DEFAULT_PAGE,
+        after: After = None,
+    ) -> Connection[Alert]:
+        history = info.context.catalog.alerts
+        info.context.uncacheable = True
+        state = status.value if status is not None else None
+
+        return await _list(
+            lambda p: history.alerts_with_deliveries(p, status=state, rule=rule),
+            lambda: history.count_alerts(status=state, rule=rule),
+            lambda pair: Alert.from_row(*pair),
             first,
             after,
         )

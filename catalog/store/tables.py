@@ -336,6 +336,81 @@ class AuditEvent(SQLModel, table=True):
     detail: dict[str, Any] = _json()
 
 
+class AlertRule(SQLModel, table=True):
+    """A configured alert rule as the engine has known it: rules fire for what happens after
+    ``since`` (the first evaluation that saw the rule), less the rule's look-back."""
+
+    __tablename__ = "alert_rule"
+
+    name: str = Field(primary_key=True, max_length=200)
+    kind: str = Field(max_length=20)
+    since: datetime = _ts(nullable=False)
+
+
+class Alert(SQLModel, table=True):
+    """One incident of one rule: pending (counting towards "N in a row"), firing, resolved.
+    At most one open (not resolved) alert per (rule, key)."""
+
+    __table_args__ = (
+        Index(
+            "uq_alert_open_key",
+            "rule",
+            "key",
+            unique=True,
+            sqlite_where=text("status != 'resolved'"),
+            postgresql_where=text("status != 'resolved'"),
+        ),
+        Index("ix_alert_status_started", "status", "started_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    rule: str = Field(max_length=200)
+    kind: str = Field(max_length=20)
+    key: str  # what the incident is about: "pipeline:12", "asset:7", "source:3" …
+    status: str = Field(max_length=20)
+    severity: str = Field(max_length=20)
+    title: str
+    count: int = 1  # occurrences in a row (failed runs, failed syncs)
+    silenced: bool = False
+    started_at: datetime = _ts(nullable=False)  # when the condition began
+    last_event_at: datetime = _ts(nullable=False)  # the latest occurrence
+    fired_at: datetime | None = _ts()
+    notified_at: datetime | None = _ts()
+    resolved_at: datetime | None = _ts()
+    details: dict[str, Any] = _json()  # the message: error, owners, links, downstream impact
+
+
+class AlertOutbox(SQLModel, table=True):
+    """A notification to deliver, written in the transaction that decided it (at least once)."""
+
+    __tablename__ = "alert_outbox"
+    __table_args__ = (Index("ix_alert_outbox_due", "destination", "state", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    destination: str = Field(max_length=200)
+    action: str = Field(max_length=20)  # trigger | resolve
+    state: str = Field(max_length=20)  # pending | sent | dropped
+    payload: dict[str, Any] = _json()  # the alert as it was decided
+    created_at: datetime = _ts(nullable=False)
+    next_attempt_at: datetime = _ts(nullable=False)
+    attempts: int = 0
+    claimed_by: str | None = Field(default=None, max_length=200)
+    claimed_until: datetime | None = _ts()
+    sent_at: datetime | None = _ts()
+    last_error: str | None = None
+
+
+class AlertLease(SQLModel, table=True):
+    """Who evaluates the alert rules now: one process among the replicas."""
+
+    __tablename__ = "alert_lease"
+
+    name: str = Field(primary_key=True, max_length=50)
+    owner: str | None = Field(default=None, max_length=200)
+    expires_at: datetime | None = _ts()
+
+
 class Meta(SQLModel, table=True):
     """Counters other processes watch: ``lineage_version`` and ``data_version``."""
 
