@@ -21,13 +21,14 @@ from api.graphql_app import GraphQLApp
 from api.limits.body import BodyLimit
 from api.openlineage import DEFAULT_SOURCE, LineageIntake
 from api.schema.context import run_sync
+from api.sync_push import SyncPush
 from catalog.auth.tokens import Tokens
 from catalog.config import AuthSettings, LimitSettings, Settings
 from catalog.secrets import redact
 from catalog.service import Catalog
 from catalog.store.engine import default_database_url
 from catalog.store.store import Store, open_store
-from catalog.sync import SyncScheduler
+from catalog.sync_triggers import SyncScheduler
 
 log = logging.getLogger("tempox.api")
 
@@ -62,6 +63,8 @@ def create_app(
     ``settings.auth``; None: open, as on a laptop); every route states the scope it needs
     (:mod:`api.auth`). CORS answers only the origins in ``[server] cors_origins``.
     ``limits`` (by default ``settings.limits``) bound what one request may cost.
+    With ``settings``, the background sync scheduler syncs its sources (on ``catalog``'s store
+    when one is given) and ``POST /api/v1/sources/{name}/sync`` pushes them (:mod:`api.sync_push`).
     """
     resolved_auth = (
         (settings.auth if settings is not None else None) if auth == "settings" else auth
@@ -77,10 +80,14 @@ def create_app(
                 auto_upgrade=settings.database.auto_upgrade,
                 identity=settings.identity.compile(),
             )
-            # The scheduler returns at once when background sync is off (`serve --no-sync`).
-            tasks.append(SyncScheduler(owned, settings).run)
         catalog = Catalog(owned)
     serving = catalog
+    scheduler: SyncScheduler | None = None
+    if settings is not None:
+        # It returns at once when background sync is off (`serve --no-sync`); pushes are then
+        # recorded for whichever server syncs next.
+        scheduler = SyncScheduler(serving.store, settings)
+        tasks.append(scheduler.run)
 
     async def healthz(_request: Request) -> JSONResponse:
         try:
@@ -142,6 +149,7 @@ def create_app(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),  # open: load balancers
             intake.route(),  # ingest
+            SyncPush(scheduler).route(),  # ingest
             Route("/graphql", graphql),  # read, write, admin: per operation (api.auth.graphql)
         ],
         middleware=middleware,

@@ -11,11 +11,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, select, update
 from sqlalchemy.orm import Session
 
-from catalog.enums import SyncOutcome
+from catalog.enums import SyncOutcome, SyncTrigger
 from catalog.errors import ConfigError, NotFoundError, TempoxError
 from catalog.identity import NO_RULES, IdentityRules
 from catalog.records import Batch
 from catalog.secrets import redact, strip_userinfo
+from catalog.store import sync_requests
 from catalog.store import tables as t
 from catalog.store.audit import write_audit
 from catalog.store.bulk import upsert
@@ -127,6 +128,7 @@ class Store:
                         "batches": 0,
                         "records": 0,
                         "notices": [],
+                        "syncs": 0,
                     }
                 ],
                 ["source_id"],
@@ -179,6 +181,30 @@ class Store:
                 )
             ).rowcount
         return bool(claimed)
+
+    def claim_sync(
+        self,
+        source_id: int,
+        owner: str,
+        ttl: timedelta,
+        trigger: SyncTrigger,
+        *,
+        replacing: str | None = None,
+    ) -> sync_requests.Claim | None:
+        """:meth:`try_lease`, taking the source's pending push request with the lease
+        (:func:`catalog.store.sync_requests.claim`); None while another worker holds it."""
+        return sync_requests.claim(
+            self.engine, source_id, owner, ttl, trigger, utcnow(), replacing=replacing
+        )
+
+    def request_sync(
+        self, source_id: int, hints: list[dict[str, Any]]
+    ) -> sync_requests.Request | None:
+        """Record a push: the next sync of the source serves it (coalesced with others)."""
+        return sync_requests.request(self.engine, source_id, hints, utcnow())
+
+    def sync_requested(self, source_id: int) -> bool:
+        return sync_requests.is_requested(self.engine, source_id)
 
     def read_lease_owner(self, source_id: int) -> str | None:
         """Who holds the source's lease now (None: nobody, or the lease ran out)."""
