@@ -209,6 +209,7 @@ def sync_source(
     owner: str | None = None,
     stop: threading.Event | None = None,
     trigger: SyncTrigger = SyncTrigger.MANUAL,
+    only_requested: bool = False,
 ) -> SyncResult:
     """Sync one source; the result says how it went, and so does the source's sync state.
 
@@ -218,10 +219,12 @@ def sync_source(
 
     ``trigger`` says what started it; a sync that takes a pending push request (see
     :mod:`catalog.sync_triggers`) is a push's, serves it under its id and reads the runs the
-    push named first.
+    push named first. With ``only_requested``, it syncs only if a push still waits (it is
+    skipped when another worker served it meanwhile).
     """
     observer = observer or NullObserver()
     job = _Job(store, source, lease_ttl, observer, owner or make_owner(), stop, trigger)
+    job.only_requested = only_requested
     began = time.monotonic()
     observer.start(source.name)
     status, error = job.run_within(deadline)
@@ -274,6 +277,7 @@ class _Job:
         self.trigger = trigger
         self.sync_id: str | None = None
         self.hints: tuple[SyncHint, ...] = ()
+        self.only_requested = False
 
     def run_within(self, deadline: timedelta | None) -> tuple[SyncStatus, str | None]:
         if deadline is None:
@@ -337,6 +341,8 @@ class _Job:
             settings=self.source.public_settings(),
         )
         if not self._claim(source_id):
+            if self.only_requested and not store.sync_requested(source_id):
+                return SyncStatus.SKIPPED, "no push waits: another worker served it"
             holder = store.read_lease_owner(source_id) or "another worker"
             return SyncStatus.SKIPPED, f"already being synced by {holder}"
         if self.given_up.is_set():  # claimed after the deadline passed: let go at once
@@ -360,7 +366,13 @@ class _Job:
 
     def _claim(self, source_id: int) -> bool:
         store = self.store
-        claim = store.claim_sync(source_id, self.owner, self.lease_ttl, self.trigger)
+        claim = store.claim_sync(
+            source_id,
+            self.owner,
+            self.lease_ttl,
+            self.trigger,
+            only_requested=self.only_requested,
+        )
         if claim is None:
             holder = store.read_lease_owner(source_id)
             if holder is None or not _is_dead_local_process(holder):
@@ -373,7 +385,12 @@ class _Job:
                 holder,
             )
             claim = store.claim_sync(
-                source_id, self.owner, self.lease_ttl, self.trigger, replacing=holder
+                source_id,
+                self.owner,
+                self.lease_ttl,
+                self.trigger,
+                replacing=holder,
+                only_requested=self.only_requested,
             )
             if claim is None:
                 return False

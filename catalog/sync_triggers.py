@@ -109,6 +109,9 @@ class SyncScheduler:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._pushed: set[str] = set()  # touched only on the loop's thread
+        # Sources to look at again for a push another worker was syncing when it came: their
+        # next sync runs only if the push still waits.
+        self._retrying: set[str] = set()
 
     @property
     def running(self) -> bool:
@@ -160,6 +163,7 @@ class SyncScheduler:
                         due[source.name] = loop.time() + self._next_in(source, future)
                     if source.name in pushed and source.name not in running:
                         due[source.name] = loop.time()
+                        self._retrying.discard(source.name)
                     # Pushed while running: the sync's end finds the request in the store.
                     if source.name not in running and due[source.name] <= loop.time():
                         running[source.name] = self._start(loop, pool, source)
@@ -177,13 +181,15 @@ class SyncScheduler:
     def _start(
         self, loop: asyncio.AbstractEventLoop, pool: ThreadPoolExecutor, source: SourceSettings
     ) -> asyncio.Future[tuple[SyncResult, bool]]:
-        future = loop.run_in_executor(pool, functools.partial(self._sync, source))
+        retry = source.name in self._retrying
+        self._retrying.discard(source.name)
+        future = loop.run_in_executor(pool, functools.partial(self._sync, source, retry))
         wake = self._wake
         if wake is not None:
             future.add_done_callback(lambda _: wake.set())
         return future
 
-    def _sync(self, source: SourceSettings) -> tuple[SyncResult, bool]:
+    def _sync(self, source: SourceSettings, retry: bool) -> tuple[SyncResult, bool]:
         """One sync, then whether a push is waiting for the next (read after the lease went,
         so a push that came while this sync ran is never missed)."""
         result = sync_source(
@@ -194,6 +200,7 @@ class SyncScheduler:
             observer=self.observer,
             stop=self._stopping,
             trigger=SyncTrigger.INTERVAL,
+            only_requested=retry,
         )
         try:
             requested = self.store.sync_requested(self.store.source_id(source.name))
@@ -217,7 +224,11 @@ class SyncScheduler:
             return interval
         # A push is waiting: the follow-up now; or, when another worker held the lease, a look
         # again soon (that worker may be a `tempox sync`, which runs no follow-up).
-        return min(PUSH_RETRY_S, interval) if result.status is SyncStatus.SKIPPED else 0.0
+        if result.status is not SyncStatus.SKIPPED:
+            return 0.0
+        if interval > PUSH_RETRY_S:
+            self._retrying.add(source.name)
+        return min(PUSH_RETRY_S, interval)
 
 
 def _log(result: SyncResult) -> None:

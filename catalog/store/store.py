@@ -190,11 +190,19 @@ class Store:
         trigger: SyncTrigger,
         *,
         replacing: str | None = None,
+        only_requested: bool = False,
     ) -> sync_requests.Claim | None:
         """:meth:`try_lease`, taking the source's pending push request with the lease
         (:func:`catalog.store.sync_requests.claim`); None while another worker holds it."""
         return sync_requests.claim(
-            self.engine, source_id, owner, ttl, trigger, utcnow(), replacing=replacing
+            self.engine,
+            source_id,
+            owner,
+            ttl,
+            trigger,
+            utcnow(),
+            replacing=replacing,
+            only_requested=only_requested,
         )
 
     def request_sync(

@@ -104,12 +104,15 @@ def claim(
     now: datetime,
     *,
     replacing: str | None = None,
+    only_requested: bool = False,
 ) -> Claim | None:
     """Claim the right to sync a source, taking the pending request if there is one.
 
     One conditional UPDATE decides the lease (two workers racing cannot both win); the request
     is read and cleared in the same transaction, so exactly one sync serves it. A sync that
-    takes a request is a push's unless someone started it by hand.
+    takes a request is a push's unless someone started it by hand. With ``only_requested``,
+    the lease is claimed only while a request waits (a worker looking again for a push that
+    another worker may have served meanwhile).
     """
     free = (
         (_sync.c.lease_owner.is_(None))
@@ -118,6 +121,8 @@ def claim(
     )
     if replacing is not None:
         free = free | (_sync.c.lease_owner == replacing)
+    if only_requested:
+        free = free & _sync.c.requested_id.is_not(None)
     fresh = str(uuid.uuid4())
     with engine.begin() as conn:
         claimed = conn.execute(
