@@ -86,7 +86,8 @@ class SyncScheduler:
     (``[sources.<name>] interval``, else ``[sync] default_interval``) after its last sync ended;
     at most ``[sync] concurrency`` at once, in worker threads, so the loop never blocks.
     :meth:`push` records a push and starts the source's sync now, or right after the one
-    under way.
+    under way; pushed syncs of a source start ``[sync] push_min_gap`` apart at least, so a
+    burst is one sync and one follow-up.
 
     :meth:`stop` (from any thread) or cancelling the task ends it: a sync under way finishes
     the batch it is writing and stops (the next sync resumes from there); ``run`` waits up to
@@ -149,6 +150,8 @@ class SyncScheduler:
         if not sources:
             log.info("background sync: no enabled sources")
         due = {s.name: loop.time() for s in sources}
+        began = {s.name: float("-inf") for s in sources}
+        gap = self.settings.sync.push_min_gap.total_seconds()
         running: dict[str, asyncio.Future[tuple[SyncResult, bool]]] = {}
         workers = max(1, min(self.settings.sync.concurrency, len(sources)))
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tempox-scheduler")
@@ -160,13 +163,19 @@ class SyncScheduler:
                     future = running.get(source.name)
                     if future is not None and future.done():
                         del running[source.name]
-                        due[source.name] = loop.time() + self._next_in(source, future)
+                        wait = self._next_in(source, future)
+                        # A follow-up for a push keeps its distance from the sync before.
+                        soonest = began[source.name] + gap if wait == 0 else loop.time()
+                        due[source.name] = max(loop.time() + wait, soonest)
                     if source.name in pushed and source.name not in running:
-                        due[source.name] = loop.time()
+                        due[source.name] = min(
+                            due[source.name], max(loop.time(), began[source.name] + gap)
+                        )
                         self._retrying.discard(source.name)
                     # Pushed while running: the sync's end finds the request in the store.
                     if source.name not in running and due[source.name] <= loop.time():
                         running[source.name] = self._start(loop, pool, source)
+                        began[source.name] = loop.time()
                 idle = [due[s.name] for s in sources if s.name not in running]
                 timeout = max(0.0, min(idle) - loop.time()) if idle else None
                 with contextlib.suppress(TimeoutError):

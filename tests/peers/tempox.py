@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import uvicorn
 
 from api.app import create_app
-from catalog.config import AuthSettings, LimitSettings
+from catalog.config import AuthSettings, LimitSettings, Settings
 from catalog.service import Catalog
 from catalog.store.store import Store
 
@@ -24,14 +24,17 @@ class _Server(uvicorn.Server):
 
 @contextmanager
 def serve(
-    store: Store, auth: AuthSettings | None = None, limits: LimitSettings | None = None
+    store: Store,
+    auth: AuthSettings | None = None,
+    limits: LimitSettings | None = None,
+    settings: Settings | None = None,
 ) -> Iterator[str]:
     """The base URL of a server on ``store`` (requiring ``auth`` if given), until the block
-    ends."""
+    ends. With ``settings``, its sources sync in the background and can be pushed."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app = create_app(catalog=Catalog(store), auth=auth, limits=limits)
+    app = create_app(settings, catalog=Catalog(store), auth=auth, limits=limits)
     srv = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
