@@ -201,6 +201,7 @@ class Store:
             ttl,
             trigger,
             utcnow(),
+            DATA_VERSION,
             replacing=replacing,
             only_requested=only_requested,
         )
@@ -209,7 +210,7 @@ class Store:
         self, source_id: int, hints: list[dict[str, Any]]
     ) -> sync_requests.Request | None:
         """Record a push: the next sync of the source serves it (coalesced with others)."""
-        return sync_requests.request(self.engine, source_id, hints, utcnow())
+        return sync_requests.request(self.engine, source_id, hints, utcnow(), DATA_VERSION)
 
     def sync_requested(self, source_id: int) -> bool:
         return sync_requests.is_requested(self.engine, source_id)
@@ -283,11 +284,13 @@ class Store:
                 "error": redact(error),
             }
         with self.transaction() as conn:
-            conn.execute(
+            ended = conn.execute(
                 update(_sync)
                 .where(_sync.c.source_id == source_id, _sync.c.lease_owner == owner)
                 .values(**values)
-            )
+            ).rowcount
+            if ended:  # Source.sync changed: cached answers about it expire
+                bump(conn, DATA_VERSION)
 
     def write_batch(
         self,
