@@ -91,7 +91,9 @@ class PushedTempox:
 
 
 @contextmanager
-def tempox_for(store: Store, source: dict[str, Any], interval: str = "1h") -> Iterator[PushedTempox]:
+def tempox_for(
+    store: Store, source: dict[str, Any], interval: str = "1h"
+) -> Iterator[PushedTempox]:
     """Tempox on ``store`` syncing ``source`` (as ``tool``) every ``interval``, requiring a
     token; yields once the start-up sync has ended."""
     _, token = Tokens(store).create("push", ["ingest", "read"], by="cli:test")
