@@ -90,17 +90,29 @@ class PushedTempox:
             time.sleep(0.1)
 
 
+def ingest_token(store: Store) -> str:
+    """A new API token with the ingest and read scopes."""
+    return Tokens(store).create("push", ["ingest", "read"], by="cli:test")[1]
+
+
 @contextmanager
 def tempox_for(
-    store: Store, source: dict[str, Any], interval: str = "1h"
+    store: Store,
+    source: dict[str, Any],
+    interval: str = "1h",
+    *,
+    port: int | None = None,
+    token: str | None = None,
 ) -> Iterator[PushedTempox]:
     """Tempox on ``store`` syncing ``source`` (as ``tool``) every ``interval``, requiring a
-    token; yields once the start-up sync has ended."""
-    _, token = Tokens(store).create("push", ["ingest", "read"], by="cli:test")
+    token (``token``, else a new one); yields once the start-up sync has ended. ``port``: one
+    chosen beforehand, for a tool that must know Tempox's address when it starts."""
+    if token is None:
+        token = ingest_token(store)
     settings = parse_settings(
         {"sources": {SOURCE: source | {"interval": interval}}}, file="tempox.toml"
     )
-    with serve(store, AuthSettings(required=True), settings=settings) as url:
+    with serve(store, AuthSettings(required=True), settings=settings, port=port) as url:
         tempox = PushedTempox(url, token, store)
         tempox.wait_idle()
         yield tempox

@@ -28,12 +28,14 @@ def serve(
     auth: AuthSettings | None = None,
     limits: LimitSettings | None = None,
     settings: Settings | None = None,
+    port: int | None = None,
 ) -> Iterator[str]:
     """The base URL of a server on ``store`` (requiring ``auth`` if given), until the block
     ends. With ``settings``, its sources sync in the background and can be pushed."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    if port is None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
     app = create_app(settings, catalog=Catalog(store), auth=auth, limits=limits)
     srv = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)

@@ -11,7 +11,7 @@ import dagster as dg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "examples" / "push" / "dagster"))
 
-from tempox_push import tempox_sensors  # noqa: E402
+from tempox_push import tempox_sensors
 
 
 @dg.op
