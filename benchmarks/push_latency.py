@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import re
 import shutil
 import statistics
@@ -156,7 +157,9 @@ def airflow_tool(home: Path, push_url: str, token: str) -> Tool:
     (home / "plugins").mkdir(parents=True)
     shutil.copy(EXAMPLES / "airflow" / "plugins" / "tempox_push.py", home / "plugins")
     env = {"TEMPOX_URL": push_url, "TEMPOX_SOURCE": SOURCE, "TEMPOX_TOKEN": token}
-    with _environment(env | {PASSWORD_ENV: PASSWORD}):
+    # Tempox's adapter reads the password from its environment at every sync.
+    os.environ.setdefault(PASSWORD_ENV, PASSWORD)
+    with _environment(env):
         stack = AirflowStack.start(home, DAGS, expect_dags=len(DAG_IDS))
     stack.wait_quiet()
 
@@ -230,8 +233,6 @@ STARTERS = {"airflow": airflow_tool, "prefect": prefect_tool, "dagster": dagster
 @contextmanager
 def _environment(values: dict[str, str]) -> Iterator[None]:
     """``values`` in ``os.environ`` while the block runs (the Airflow processes inherit it)."""
-    import os
-
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     try:

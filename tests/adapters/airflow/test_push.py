@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from catalog.adapter import SyncHint
+from catalog.config import parse_settings
 from catalog.store.store import Store
 from tests.peers.airflow import PASSWORD, PASSWORD_ENV, USERNAME, AirflowStack
 from tests.peers.estates import DAG_IDS, DAGS
@@ -53,7 +55,17 @@ def test_the_listener_plugin_pushes_finished_dag_runs_into_the_catalog(
                 # Tempox names a dag run by its DAG and its id.
                 external_id = f"{dag_id}/{run_id}"
                 assert tempox.wait_for_run(external_id, {status}, timeout=120) == status
+                # What the push named is read on its own, first: the run and its tries.
+                assert hinted(source, SyncHint(run_id, dag_id)) == ([external_id], True)
             assert tempox.syncs() > before
     finally:
         stack.stop()
         store.close()
+
+
+def hinted(source: dict[str, object], hint: SyncHint) -> tuple[list[str], bool]:
+    """The runs the adapter reads for ``hint`` alone, and whether it read task runs too."""
+    settings = parse_settings({"sources": {SOURCE: source}}, file="tempox.toml")
+    with settings.sources[SOURCE].create_adapter() as adapter:
+        batches = list(adapter.fetch_hinted([hint], None))
+    return [r.external_id for b in batches for r in b.runs], any(b.task_runs for b in batches)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from catalog.adapter import SyncHint
+from catalog.config import parse_settings
 from catalog.store.store import Store
 from tests.peers.dagster import DagsterServer
 from tests.peers.processes import Service
@@ -75,8 +77,18 @@ def test_the_sensors_push_finished_runs_into_the_catalog(
                     run_id = dagster_push.run(job, fails=fails)
                     # The interval is an hour: only the sensor's push can bring the run in.
                     assert tempox.wait_for_run(run_id, {status}) == status, daemon.tail()
+                    # What the push named is read on its own, first: the run and its steps.
+                    assert hinted(source, SyncHint(run_id, job)) == ([run_id], True)
                 assert tempox.syncs() > before
             finally:
                 daemon.stop()
     finally:
         store.close()
+
+
+def hinted(source: dict[str, object], hint: SyncHint) -> tuple[list[str], bool]:
+    """The runs the adapter reads for ``hint`` alone, and whether it read task runs too."""
+    settings = parse_settings({"sources": {SOURCE: source}}, file="tempox.toml")
+    with settings.sources[SOURCE].create_adapter() as adapter:
+        batches = list(adapter.fetch_hinted([hint], None))
+    return [r.external_id for b in batches for r in b.runs], any(b.task_runs for b in batches)

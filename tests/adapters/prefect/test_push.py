@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from catalog.adapter import SyncHint
+from catalog.config import parse_settings
 from catalog.store.store import Store
 from tests.peers.prefect import PrefectServer
 from tests.peers.push import SOURCE, PushedTempox, tempox_for
@@ -77,9 +79,20 @@ def test_the_automation_pushes_finished_flow_runs_into_the_catalog(
                 run_id = run_flow(prefect_push, which)
                 # The interval is an hour: only the push can bring the run in.
                 assert tempox.wait_for_run(run_id, {status}) == status
+                # What the push named is read on its own, first: the flow run and its tasks.
+                assert hinted(source, SyncHint(run_id)) == ([run_id], which == "ok")
+            assert hinted(source, SyncHint("not-a-flow-run-id")) == ([], False)
             assert tempox.syncs() > before
             sync = tempox.graphql("{ sources { nodes { sync { trigger } } } }")
             assert sync["sources"]["nodes"][0]["sync"]["trigger"] == "PUSH"
     finally:
         store.close()
     assert not os.environ.get("TEMPOX_TOKEN")  # the token went only to Prefect's block
+
+
+def hinted(source: dict[str, object], hint: SyncHint) -> tuple[list[str], bool]:
+    """The runs the adapter reads for ``hint`` alone, and whether it read task runs too."""
+    settings = parse_settings({"sources": {SOURCE: source}}, file="tempox.toml")
+    with settings.sources[SOURCE].create_adapter() as adapter:
+        batches = list(adapter.fetch_hinted([hint], None))
+    return [r.external_id for b in batches for r in b.runs], any(b.task_runs for b in batches)

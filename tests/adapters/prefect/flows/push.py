@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import sys
 
-from prefect import flow
+from prefect import flow, task
+
+
+@task
+def step() -> int:
+    return 1
 
 
 @flow(name="tempox-push-ok")
 def ok() -> int:
-    return 1
+    return step()
 
 
 @flow(name="tempox-push-fail")
