@@ -201,7 +201,6 @@ class Store:
             ttl,
             trigger,
             utcnow(),
-            DATA_VERSION,
             replacing=replacing,
             only_requested=only_requested,
         )
@@ -210,7 +209,7 @@ class Store:
         self, source_id: int, hints: list[dict[str, Any]]
     ) -> sync_requests.Request | None:
         """Record a push: the next sync of the source serves it (coalesced with others)."""
-        return sync_requests.request(self.engine, source_id, hints, utcnow(), DATA_VERSION)
+        return sync_requests.request(self.engine, source_id, hints, utcnow())
 
     def sync_requested(self, source_id: int) -> bool:
         return sync_requests.is_requested(self.engine, source_id)
@@ -284,13 +283,11 @@ class Store:
                 "error": redact(error),
             }
         with self.transaction() as conn:
-            ended = conn.execute(
+            conn.execute(
                 update(_sync)
                 .where(_sync.c.source_id == source_id, _sync.c.lease_owner == owner)
                 .values(**values)
-            ).rowcount
-            if ended:  # Source.sync changed: cached answers about it expire
-                bump(conn, DATA_VERSION)
+            )
 
     def write_batch(
         self,

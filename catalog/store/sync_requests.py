@@ -18,7 +18,6 @@ from sqlalchemy import Engine, select, update
 
 from catalog.enums import SyncOutcome, SyncTrigger
 from catalog.store import tables as t
-from catalog.store.writes import bump
 
 __all__ = ["MAX_HINTS", "Claim", "Request", "claim", "is_requested", "request"]
 
@@ -47,10 +46,9 @@ class Claim:
 
 
 def request(
-    engine: Engine, source_id: int, hints: list[dict[str, Any]], now: datetime, version: str
+    engine: Engine, source_id: int, hints: list[dict[str, Any]], now: datetime
 ) -> Request | None:
-    """Record a push on ``source_id`` (None: the source has no sync state). What the source's
-    sync state says changes, so the ``version`` key moves (cached answers about it expire)."""
+    """Record a push on ``source_id`` (None: the source has no sync state)."""
     with engine.connect() as conn:
         row = conn.execute(
             select(_sync.c.requested_id, _sync.c.lease_owner, _sync.c.lease_expires_at).where(
@@ -72,7 +70,6 @@ def request(
             .where(_sync.c.source_id == source_id, _sync.c.requested_id.is_(None))
             .values(requested_id=fresh, requested_at=now, requested_hints=[])
         )
-        bump(conn, version)
         row = conn.execute(
             select(
                 _sync.c.requested_id,
@@ -105,7 +102,6 @@ def claim(
     ttl: timedelta,
     trigger: SyncTrigger,
     now: datetime,
-    version: str,
     *,
     replacing: str | None = None,
     only_requested: bool = False,
@@ -147,7 +143,6 @@ def claim(
         ).rowcount
         if not claimed:
             return None
-        bump(conn, version)
         row = conn.execute(
             select(_sync.c.requested_id, _sync.c.requested_hints).where(
                 _sync.c.source_id == source_id

@@ -77,16 +77,17 @@ class PushedTempox:
         return sum(r.syncs for r in rows)
 
     def wait_idle(self, timeout: float = 180) -> None:
-        """Until the source's start-up sync (or any under way) has ended."""
+        """Until the source's start-up sync (or any under way) has ended. Read from the store:
+        GraphQL answers about sync state come from the response cache until data changes."""
         deadline = time.monotonic() + timeout
         while True:
-            nodes = self.graphql(SYNC)["sources"]["nodes"]
-            mine = [n for n in nodes if n["name"] == SOURCE]
-            if mine and mine[0]["sync"]["outcome"] in ("OK", "FAILED"):
-                assert mine[0]["sync"]["outcome"] == "OK", mine
+            with self.store.session() as s:
+                rows = s.query(t.SyncState).all()
+            if rows and rows[0].outcome in ("ok", "failed"):
+                assert rows[0].outcome == "ok", rows[0].error
                 return
             if time.monotonic() > deadline:
-                raise TimeoutError(f"the sync of {SOURCE} did not end: {nodes}")
+                raise TimeoutError(f"the sync of {SOURCE} did not end: {rows}")
             time.sleep(0.1)
 
 
