@@ -24,6 +24,7 @@ from api.limits.body import BodyLimit
 from api.metrics import SyncMetrics, metrics_route
 from api.openlineage import DEFAULT_SOURCE, LineageIntake
 from api.schema.context import run_sync
+from api.sync_push import SyncPush
 from catalog.alerts.service import AlertService
 from catalog.auth.tokens import Tokens
 from catalog.config import AuthSettings, LimitSettings, Settings
@@ -31,7 +32,8 @@ from catalog.secrets import redact
 from catalog.service import Catalog
 from catalog.store.engine import default_database_url
 from catalog.store.store import Store, open_store
-from catalog.sync import SyncObserver, SyncScheduler
+from catalog.sync import SyncObserver
+from catalog.sync_triggers import SyncScheduler
 
 log = logging.getLogger("tempox.api")
 
@@ -66,6 +68,8 @@ def create_app(
     ``settings.auth``; None: open, as on a laptop); every route states the scope it needs
     (:mod:`api.auth`). CORS answers only the origins in ``[server] cors_origins``.
     ``limits`` (by default ``settings.limits``) bound what one request may cost.
+    With ``settings``, the background sync scheduler syncs its sources (on ``catalog``'s store
+    when one is given) and ``POST /api/v1/sources/{name}/sync`` pushes them (:mod:`api.sync_push`).
     """
     resolved_auth = (
         (settings.auth if settings is not None else None) if auth == "settings" else auth
@@ -83,15 +87,19 @@ def create_app(
                 identity=settings.identity.compile(),
             )
             catalog = Catalog(owned, alerts=settings.alerts)
-            # The scheduler returns at once when background sync is off (`serve --no-sync`);
-            # alerts are evaluated where syncs run: after each, and on their clock.
-            observer: SyncObserver = SyncMetrics()
-            if settings.server.sync_in_background:
-                alerting = AlertService(owned, settings.alerts, catalog=catalog)
-                observer = alerting.observer(also=observer)
-                tasks.append(alerting.run)
-            tasks.append(SyncScheduler(owned, settings, observer=observer).run)
     serving = catalog
+    scheduler: SyncScheduler | None = None
+    if settings is not None:
+        # The scheduler returns at once when background sync is off (`serve --no-sync`); pushes
+        # are then recorded for whichever server syncs next. Alerts are evaluated where syncs
+        # run: after each, and on their clock.
+        observer: SyncObserver = SyncMetrics()
+        if settings.server.sync_in_background:
+            alerting = AlertService(serving.store, settings.alerts, catalog=serving)
+            observer = alerting.observer(also=observer)
+            tasks.append(alerting.run)
+        scheduler = SyncScheduler(serving.store, settings, observer=observer)
+        tasks.append(scheduler.run)
 
     async def healthz(_request: Request) -> JSONResponse:
         try:
@@ -153,6 +161,7 @@ def create_app(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),  # open: load balancers
             intake.route(),  # ingest
+            SyncPush(scheduler).route(),  # ingest
             Route("/graphql", graphql),  # read, write, admin: per operation (api.auth.graphql)
             metrics_route(serving),  # read
             *web.routes(),  # open: the shell and its scripts; the data comes through /graphql

@@ -77,6 +77,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", type=float, default=0.1, help="1.0 = 1M runs (default 0.1)")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--output", type=Path, default=HERE / "results" / "latest.json")
+    parser.add_argument(
+        "--push-latency",
+        type=int,
+        metavar="RUNS",
+        default=0,
+        help="also time pushed vs polled syncs with real Airflow, Prefect and Dagster servers, "
+        "RUNS runs each (benchmarks.push_latency; minutes per tool)",
+    )
     args = parser.parse_args(argv)
 
     config = estate_config(args.scale)
@@ -115,9 +123,17 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(results["lineage"], indent=2), flush=True)
         store.close()
 
+    if args.push_latency:
+        from benchmarks import push_latency  # starts real orchestrators: only when asked
+
+        results["push_latency"] = push_latency.main(["--runs", str(args.push_latency)])
+
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2, default=str))
     print(report(results))
+    if args.push_latency:
+        print()
+        print(push_latency.report(results["push_latency"]))
 
 
 def report(r: dict[str, Any]) -> str:

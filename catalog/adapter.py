@@ -17,6 +17,11 @@ and implements
   batches resumes where the last commit left it, duplicating nothing. When the orchestrator is
   unreachable, refuses, or sends something unreadable, raise :class:`~catalog.errors.AdapterError`
   with a message naming the source and what went wrong; it is recorded on the source;
+- ``fetch_hinted(hints, cursor)`` (optional): yield batches of just what a push named (a run
+  id, a pipeline), read first so a finished run shows up before the whole incremental sync has
+  run; the incremental ``fetch`` follows as usual. The batches' cursor is ignored (the sync's
+  cursor does not move). A hint naming nothing the tool knows yields nothing. The default reads
+  nothing, so an adapter written before hints existed works unchanged;
 - ``base_url`` (optional): the orchestrator's address, shown beside the source;
 - ``close()`` (optional): release connections; called once after every sync.
 
@@ -31,7 +36,7 @@ from __future__ import annotations
 import functools
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from types import TracebackType
@@ -48,6 +53,7 @@ __all__ = [
     "AdapterConfig",
     "AdapterScan",
     "SessionAdapter",
+    "SyncHint",
     "adapter_class",
     "discover_adapters",
     "scan_adapters",
@@ -86,6 +92,28 @@ class AdapterConfig(BaseModel):
 ConfigT = TypeVar("ConfigT", bound=AdapterConfig)
 
 
+@dataclass(frozen=True, slots=True)
+class SyncHint:
+    """What a push says changed: a run (the tool's id for it) and/or its pipeline (a DAG id, a
+    flow name, a job name). Either may be missing; an adapter uses what it can."""
+
+    run_id: str | None = None
+    pipeline: str | None = None
+
+    def to_json(self) -> dict[str, str]:
+        return {k: v for k, v in (("run_id", self.run_id), ("pipeline", self.pipeline)) if v}
+
+    @classmethod
+    def from_json(cls, data: Any) -> SyncHint:
+        if not isinstance(data, dict):
+            return cls()
+        run_id, pipeline = data.get("run_id"), data.get("pipeline")
+        return cls(
+            run_id if isinstance(run_id, str) else None,
+            pipeline if isinstance(pipeline, str) else None,
+        )
+
+
 class Adapter(ABC, Generic[ConfigT]):
     """Reads one source; see the module docstring for the contract."""
 
@@ -103,6 +131,10 @@ class Adapter(ABC, Generic[ConfigT]):
     @abstractmethod
     def fetch(self, cursor: Cursor | None) -> Iterator[Batch]:
         """Yield batches of what is new since ``cursor``, each with the cursor that follows it."""
+
+    def fetch_hinted(self, hints: Sequence[SyncHint], cursor: Cursor | None) -> Iterator[Batch]:
+        """Yield batches of just what ``hints`` name, before the incremental :meth:`fetch`."""
+        return iter(())
 
     def close(self) -> None:
         """Release what the adapter holds (HTTP clients, connections)."""

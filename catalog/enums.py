@@ -80,3 +80,11 @@ class SyncOutcome(StrEnum):
     RUNNING = "running"
     OK = "ok"
     FAILED = "failed"
+
+
+class SyncTrigger(StrEnum):
+    """What started a sync."""
+
+    INTERVAL = "interval"  # the background scheduler: the source's interval came round
+    PUSH = "push"  # the orchestrator called POST /api/v1/sources/{name}/sync
+    MANUAL = "manual"  # someone ran `tempox sync`

@@ -93,6 +93,9 @@ class SyncSettings(Section):
     # answers a byte at a time never trips a per-request timeout). Batches committed by then
     # stay; the next sync resumes after them.
     deadline: Duration = timedelta(minutes=30)
+    # Pushed syncs of one source start at least this far apart: a burst of pushes is one sync
+    # now and one follow-up, not a sync per push.
+    push_min_gap: Duration = timedelta(seconds=1)
 
 
 class IdentityRuleSettings(Section):

@@ -9,9 +9,7 @@ stops the others; its error is recorded on it.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import functools
+import dataclasses
 import logging
 import os
 import socket
@@ -19,16 +17,16 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from catalog.adapter import Adapter
+from catalog.adapter import Adapter, SyncHint
 from catalog.config import Settings, SourceSettings, format_duration
-from catalog.errors import ConfigError, TempoxError
-from catalog.records import Cursor
+from catalog.enums import SyncTrigger
+from catalog.errors import AdapterError, ConfigError, TempoxError
+from catalog.records import Batch, Cursor
 from catalog.secrets import redact
 from catalog.store.store import Store
 
@@ -38,7 +36,6 @@ __all__ = [
     "SyncInterrupted",
     "SyncObserver",
     "SyncResult",
-    "SyncScheduler",
     "SyncStatus",
     "describe",
     "is_dead_local_process",
@@ -77,6 +74,8 @@ class SyncResult:
     records: int = 0
     seconds: float = 0.0
     error: str | None = None
+    sync_id: str | None = None  # None: the sync never held the lease
+    trigger: SyncTrigger | None = None
 
     @property
     def ok(self) -> bool:
@@ -120,6 +119,7 @@ def sync_sources(
     observer: SyncObserver | None = None,
     *,
     stop: threading.Event | None = None,
+    trigger: SyncTrigger = SyncTrigger.MANUAL,
 ) -> list[SyncResult]:
     """Sync the enabled sources (or the ones named, enabled or not), concurrently.
 
@@ -149,6 +149,7 @@ def sync_sources(
                 observer=observer,
                 owner=owners[i],
                 stop=stop,
+                trigger=trigger,
             )
 
     # Daemon threads, not a pool: a worker stuck in a read that never ends must not keep the
@@ -208,15 +209,23 @@ def sync_source(
     observer: SyncObserver | None = None,
     owner: str | None = None,
     stop: threading.Event | None = None,
+    trigger: SyncTrigger = SyncTrigger.MANUAL,
+    only_requested: bool = False,
 ) -> SyncResult:
     """Sync one source; the result says how it went, and so does the source's sync state.
 
     With ``deadline``, the sync is given up when it runs longer: the result and the source say
     so, the lease is released at once, and whatever the adapter is still waiting for can no
     longer be written (a late batch finds the lease gone).
+
+    ``trigger`` says what started it; a sync that takes a pending push request (see
+    :mod:`catalog.sync_triggers`) is a push's, serves it under its id and reads the runs the
+    push named first. With ``only_requested``, it syncs only if a push still waits (it is
+    skipped when another worker served it meanwhile).
     """
     observer = observer or NullObserver()
-    job = _Job(store, source, lease_ttl, observer, owner or make_owner(), stop)
+    job = _Job(store, source, lease_ttl, observer, owner or make_owner(), stop, trigger)
+    job.only_requested = only_requested
     began = time.monotonic()
     observer.start(source.name)
     status, error = job.run_within(deadline)
@@ -228,6 +237,8 @@ def sync_source(
         job.records,
         time.monotonic() - began,
         error,
+        job.sync_id,
+        job.trigger if job.sync_id is not None else None,
     )
     observer.done(source.name, result)
     return result
@@ -252,6 +263,7 @@ class _Job:
         observer: SyncObserver,
         owner: str,
         stop: threading.Event | None,
+        trigger: SyncTrigger,
     ) -> None:
         self.store = store
         self.source = source
@@ -263,6 +275,10 @@ class _Job:
         self.records = 0
         self.given_up = threading.Event()
         self.adapter: Adapter[Any] | None = None
+        self.trigger = trigger
+        self.sync_id: str | None = None
+        self.hints: tuple[SyncHint, ...] = ()
+        self.only_requested = False
 
     def run_within(self, deadline: timedelta | None) -> tuple[SyncStatus, str | None]:
         if deadline is None:
@@ -326,6 +342,8 @@ class _Job:
             settings=self.source.public_settings(),
         )
         if not self._claim(source_id):
+            if self.only_requested and not store.sync_requested(source_id):
+                return SyncStatus.SKIPPED, "no push waits: another worker served it"
             holder = store.read_lease_owner(source_id) or "another worker"
             return SyncStatus.SKIPPED, f"already being synced by {holder}"
         if self.given_up.is_set():  # claimed after the deadline passed: let go at once
@@ -348,31 +366,68 @@ class _Job:
         return (SyncStatus.OK, None) if error is None else (SyncStatus.FAILED, error)
 
     def _claim(self, source_id: int) -> bool:
-        if self.store.try_lease(source_id, self.owner, self.lease_ttl):
-            return True
-        holder = self.store.read_lease_owner(source_id)
-        if holder is None or not is_dead_local_process(holder):
-            return False
-        # A sync killed on this host (SIGKILL, power cut) left its lease behind; its batches
-        # are committed and its cursor with them, so taking over loses nothing.
-        log.info(
-            "%s: taking over the lease of %s, which is no longer running", self.source.name, holder
+        store = self.store
+        claim = store.claim_sync(
+            source_id,
+            self.owner,
+            self.lease_ttl,
+            self.trigger,
+            only_requested=self.only_requested,
         )
-        return self.store.try_lease(source_id, self.owner, self.lease_ttl, replacing=holder)
+        if claim is None:
+            holder = store.read_lease_owner(source_id)
+            if holder is None or not is_dead_local_process(holder):
+                return False
+            # A sync killed on this host (SIGKILL, power cut) left its lease behind; its
+            # batches are committed and its cursor with them, so taking over loses nothing.
+            log.info(
+                "%s: taking over the lease of %s, which is no longer running",
+                self.source.name,
+                holder,
+            )
+            claim = store.claim_sync(
+                source_id,
+                self.owner,
+                self.lease_ttl,
+                self.trigger,
+                replacing=holder,
+                only_requested=self.only_requested,
+            )
+            if claim is None:
+                return False
+        self.sync_id, self.trigger = claim.sync_id, claim.trigger
+        self.hints = tuple(SyncHint.from_json(h) for h in claim.hints)
+        return True
 
     def _pull(self, source_id: int, adapter: Adapter[Any]) -> None:
-        for batch in adapter.fetch(self.store.read_cursor(source_id)):
-            self.store.write_batch(source_id, batch, lease_ttl=self.lease_ttl, owner=self.owner)
-            size = batch.size()
-            self.batches += 1
-            self.records += size
-            stats = BatchStats(self.batches, size, self.records, len(batch.runs), batch.cursor)
-            self.observer.batch(self.source.name, stats)
-            if self.given_up.is_set() or (self.stop is not None and self.stop.is_set()):
-                raise SyncInterrupted(
-                    "stopped before the sync finished; the next sync resumes after the last "
-                    "committed batch"
-                )
+        cursor = self.store.read_cursor(source_id)
+        if self.hints:
+            self._pull_hinted(source_id, adapter, cursor)
+        for batch in adapter.fetch(cursor):
+            self._write(source_id, batch)
+
+    def _pull_hinted(self, source_id: int, adapter: Adapter[Any], cursor: Cursor | None) -> None:
+        """What the push named, first: it is in the catalog before the whole sync has run."""
+        try:
+            for batch in adapter.fetch_hinted(self.hints, cursor):
+                # The cursor stays where it was: the incremental fetch still has all to read.
+                self._write(source_id, dataclasses.replace(batch, cursor=cursor or {}))
+        except AdapterError as exc:
+            # A hint is a shortcut, not the sync: a run the tool no longer knows, say.
+            log.info("sync of %s: the pushed hints could not be read: %s", self.source.name, exc)
+
+    def _write(self, source_id: int, batch: Batch) -> None:
+        self.store.write_batch(source_id, batch, lease_ttl=self.lease_ttl, owner=self.owner)
+        size = batch.size()
+        self.batches += 1
+        self.records += size
+        stats = BatchStats(self.batches, size, self.records, len(batch.runs), batch.cursor)
+        self.observer.batch(self.source.name, stats)
+        if self.given_up.is_set() or (self.stop is not None and self.stop.is_set()):
+            raise SyncInterrupted(
+                "stopped before the sync finished; the next sync resumes after the last "
+                "committed batch"
+            )
 
 
 def _close(name: str, adapter: Adapter[Any]) -> None:
@@ -400,114 +455,10 @@ def is_dead_local_process(owner: str) -> bool:
     return False
 
 
-# -- background scheduling ------------------------------------------------------------------
+def __getattr__(name: str) -> Any:
+    # The scheduler moved to catalog.sync_triggers; old imports keep working.
+    if name == "SyncScheduler":
+        from catalog.sync_triggers import SyncScheduler
 
-
-class SyncScheduler:
-    """Syncs every enabled source every its interval, for as long as :meth:`run` runs.
-
-    ``SyncScheduler(store, settings, observer=None)``, then ``await scheduler.run()`` in the
-    server's event loop (an app lifespan task); it returns at once when
-    ``settings.server.sync_in_background`` is off. Each source syncs at start, then ``interval``
-    (``[sources.<name>] interval``, else ``[sync] default_interval``) after its last sync ended;
-    at most ``[sync] concurrency`` at once, in worker threads, so the loop never blocks.
-
-    :meth:`stop` (from any thread) or cancelling the task ends it: a sync under way finishes
-    the batch it is writing and stops (the next sync resumes from there); ``run`` waits up to
-    ``shutdown_grace`` seconds for that.
-    """
-
-    def __init__(
-        self,
-        store: Store,
-        settings: Settings,
-        *,
-        observer: SyncObserver | None = None,
-        shutdown_grace: float = 30.0,
-    ) -> None:
-        self.store = store
-        self.settings = settings
-        self.observer = observer or NullObserver()
-        self.shutdown_grace = shutdown_grace
-        self._stopping = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._wake: asyncio.Event | None = None
-
-    def stop(self) -> None:
-        self._stopping.set()
-        loop, wake = self._loop, self._wake
-        if loop is not None and wake is not None:
-            with contextlib.suppress(RuntimeError):  # the loop has closed already
-                loop.call_soon_threadsafe(wake.set)
-
-    async def run(self) -> None:
-        if not self.settings.server.sync_in_background:
-            log.info("background sync is off ([server] sync_in_background, or --no-sync)")
-            return
-        loop = asyncio.get_running_loop()
-        self._loop, self._wake = loop, asyncio.Event()
-        sources = self.settings.enabled_sources()
-        if not sources:
-            log.info("background sync: no enabled sources")
-        due = {s.name: loop.time() for s in sources}
-        running: dict[str, asyncio.Future[SyncResult]] = {}
-        workers = max(1, min(self.settings.sync.concurrency, len(sources)))
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tempox-scheduler")
-        try:
-            while not self._stopping.is_set():
-                self._wake.clear()
-                for source in sources:
-                    future = running.get(source.name)
-                    if future is not None and future.done():
-                        del running[source.name]
-                        self._log(source, future)
-                        interval = self.settings.interval(source).total_seconds()
-                        due[source.name] = loop.time() + interval
-                    if source.name not in running and due[source.name] <= loop.time():
-                        running[source.name] = self._start(loop, pool, source)
-                idle = [due[s.name] for s in sources if s.name not in running]
-                timeout = max(0.0, min(idle) - loop.time()) if idle else None
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(timeout):
-                        await self._wake.wait()
-        finally:
-            self._stopping.set()
-            if running:
-                await asyncio.wait(running.values(), timeout=self.shutdown_grace)
-            pool.shutdown(wait=False, cancel_futures=True)
-
-    def _start(
-        self, loop: asyncio.AbstractEventLoop, pool: ThreadPoolExecutor, source: SourceSettings
-    ) -> asyncio.Future[SyncResult]:
-        work = functools.partial(
-            sync_source,
-            self.store,
-            source,
-            lease_ttl=self.settings.sync.lease_ttl,
-            deadline=self.settings.deadline(source),
-            observer=self.observer,
-            stop=self._stopping,
-        )
-        future = loop.run_in_executor(pool, work)
-        wake = self._wake
-        if wake is not None:
-            future.add_done_callback(lambda _: wake.set())
-        return future
-
-    @staticmethod
-    def _log(source: SourceSettings, future: asyncio.Future[SyncResult]) -> None:
-        try:
-            result = future.result()
-        except Exception:  # sync_source records failures itself; this would be a bug
-            log.exception("background sync of %s crashed", source.name)
-            return
-        if result.status is SyncStatus.OK:
-            log.info(
-                "synced %s: %d records in %d batches, %.1fs",
-                result.source,
-                result.records,
-                result.batches,
-                result.seconds,
-            )
-        else:
-            log.info("sync of %s %s: %s", result.source, result.status, result.error)
+        return SyncScheduler
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,7 +22,7 @@ reading again is idempotent. A sync with nothing new costs about eight requests 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -35,7 +35,7 @@ from airflow_client.client.models.task_instance_response import TaskInstanceResp
 from adapters.airflow import mapping
 from adapters.airflow.config import AirflowConfig
 from adapters.airflow.session import AirflowSession
-from catalog.adapter import AdapterConfig, SessionAdapter
+from catalog.adapter import AdapterConfig, SessionAdapter, SyncHint
 from catalog.errors import AdapterError
 from catalog.records import (
     AssetEventRecord,
@@ -48,6 +48,7 @@ from catalog.records import (
 from catalog.watermark import read_since, since_cursor
 
 RunRef = tuple[str, str]  # (dag_id, dag_run_id)
+HINTED_RUNS = 5  # a push that names a DAG but no run: its latest runs
 log_problem = logging.getLogger("tempox.adapters.airflow")
 
 
@@ -68,6 +69,11 @@ class AirflowAdapter(SessionAdapter[AirflowConfig, AirflowSession]):
 
     def fetch(self, cursor: Cursor | None) -> Iterator[Batch]:
         return _Sync(self, _SyncCursor.read(self.name, cursor)).run()
+
+    def fetch_hinted(self, hints: Sequence[SyncHint], cursor: Cursor | None) -> Iterator[Batch]:
+        """The dag runs a push named (``pipeline`` = DAG id, ``run_id`` = dag run id; a DAG id
+        alone: its latest runs) with their task instances."""
+        return _Sync(self, _SyncCursor.read(self.name, cursor)).hinted(hints)
 
 
 class _SyncCursor:
@@ -105,6 +111,40 @@ class _Sync:
         yield from self._task_instances(same)
         yield from self._asset_events(same)
         yield Batch(cursor=_SyncCursor(started).dump())
+
+    def hinted(self, hints: Sequence[SyncHint]) -> Iterator[Batch]:
+        s = self.s
+        runs: list[DAGRunResponse] = []
+        for h in hints:
+            if not h.pipeline:
+                continue  # a dag run id is unique only within its DAG
+            if h.run_id:
+                found = self._get_run((h.pipeline, h.run_id))
+                runs += [found] if found is not None else []
+            else:
+                page = s.call(
+                    f"GET /dags/{h.pipeline}/dagRuns",
+                    s.dag_runs.get_dag_runs,
+                    dag_id=h.pipeline,
+                    order_by=["-id"],
+                    limit=HINTED_RUNS,
+                )
+                runs += page.dag_runs
+        if not runs:
+            return
+        yield self._runs_batch(runs, {})
+        tis: list[TaskInstanceResponse] = []
+        for r in runs:
+            found = s.call(
+                f"GET /dags/{r.dag_id}/dagRuns/{r.dag_run_id}/taskInstances",
+                s.task_instances.get_task_instances,
+                dag_id=r.dag_id,
+                dag_run_id=r.dag_run_id,
+                limit=self.page,
+            )
+            tis += found.task_instances
+        if tis:
+            yield self._task_instances_batch(tis, {})
 
     # -- definitions ----------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ from adapters.dagster import mapping, queries, states
 from adapters.dagster.config import DagsterConfig
 from adapters.dagster.keys import AssetKeys, alias
 from adapters.dagster.session import DagsterSession
-from catalog.adapter import AdapterConfig, SessionAdapter
+from catalog.adapter import AdapterConfig, SessionAdapter, SyncHint
 from catalog.errors import AdapterError
 from catalog.records import (
     AssetEventRecord,
@@ -72,6 +72,10 @@ class DagsterAdapter(SessionAdapter[DagsterConfig, DagsterSession]):
     def fetch(self, cursor: Cursor | None) -> Iterator[Batch]:
         return _Sync(self, read_since(self.name, "a Dagster", cursor)).run()
 
+    def fetch_hinted(self, hints: Sequence[SyncHint], cursor: Cursor | None) -> Iterator[Batch]:
+        """The runs a push named (``run_id``) with their steps."""
+        return _Sync(self, read_since(self.name, "a Dagster", cursor)).hinted(hints)
+
 
 class _Sync:
     def __init__(self, adapter: DagsterAdapter, since: datetime | None) -> None:
@@ -108,6 +112,12 @@ class _Sync:
         yield from self._materializations(previous)
         yield from self._checks(nodes, previous)
         yield Batch(cursor={"since": self.now.isoformat()})
+
+    def hinted(self, hints: Sequence[SyncHint]) -> Iterator[Batch]:
+        ids = sorted({h.run_id for h in hints if h.run_id})
+        if ids:
+            for runs in self._run_pages({"runIds": ids}):
+                yield self._runs_batch(runs, {})
 
     # -- definitions ----------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ found through the parent's task run that called it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
@@ -39,7 +39,7 @@ from prefect.events.schemas.events import Event
 from adapters.prefect import mapping
 from adapters.prefect.config import PrefectConfig
 from adapters.prefect.session import NotFound, PrefectSession
-from catalog.adapter import AdapterConfig, SessionAdapter
+from catalog.adapter import AdapterConfig, SessionAdapter, SyncHint
 from catalog.records import (
     AssetEventRecord,
     AssetRecord,
@@ -84,6 +84,10 @@ class PrefectAdapter(SessionAdapter[PrefectConfig, PrefectSession]):
     def fetch(self, cursor: Cursor | None) -> Iterator[Batch]:
         return _Sync(self, read_since(self.name, "a Prefect", cursor)).run()
 
+    def fetch_hinted(self, hints: Sequence[SyncHint], cursor: Cursor | None) -> Iterator[Batch]:
+        """The flow runs a push named (``run_id`` = flow run id) with their task runs."""
+        return _Sync(self, read_since(self.name, "a Prefect", cursor)).hinted(hints)
+
 
 class _Sync:
     def __init__(self, adapter: PrefectAdapter, since: datetime | None) -> None:
@@ -113,6 +117,24 @@ class _Sync:
             yield self._runs_batch(runs, previous)
         yield from self._asset_events(previous)
         yield Batch(cursor={"since": self.now.isoformat()})
+
+    def hinted(self, hints: Sequence[SyncHint]) -> Iterator[Batch]:
+        runs: list[FlowRun] = []
+        for h in hints:
+            try:
+                run_id = UUID(h.run_id or "")
+            except ValueError:
+                continue  # not a flow run id: the incremental sync finds what changed
+            if run_id in self.runs:
+                continue
+            try:
+                found = self.s.call(f"GET /flow_runs/{run_id}", self.c.read_flow_run, run_id)
+            except NotFound:
+                continue
+            self.runs[found.id] = found
+            runs.append(found)
+        if runs:
+            yield self._runs_batch(runs, {})
 
     # -- flows and deployments ------------------------------------------------------------------
 

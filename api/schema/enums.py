@@ -9,7 +9,15 @@ from __future__ import annotations
 import strawberry
 
 from catalog.auth.principal import Scope
-from catalog.enums import AssetEventKind, EdgeOrigin, NodeKind, RunStatus, SyncOutcome, TriggerKind
+from catalog.enums import (
+    AssetEventKind,
+    EdgeOrigin,
+    NodeKind,
+    RunStatus,
+    SyncOutcome,
+    SyncTrigger,
+    TriggerKind,
+)
 from catalog.filters import Direction
 
 strawberry.enum(RunStatus, description="Normalised status of a run or task run, in every tool.")
@@ -21,6 +29,10 @@ strawberry.enum(
     description="Whether a tool declared an edge, a run showed it, or a person linked two assets.",
 )
 strawberry.enum(SyncOutcome)
+strawberry.enum(
+    SyncTrigger,
+    description="What started a sync: its source's interval, a push from the tool, or a person.",
+)
 strawberry.enum(Direction, name="LineageDirection")
 strawberry.enum(Scope, description="What an API token or a sign-in allows.")
 
@@ -32,5 +44,6 @@ __all__ = [
     "RunStatus",
     "Scope",
     "SyncOutcome",
+    "SyncTrigger",
     "TriggerKind",
 ]

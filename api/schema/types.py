@@ -14,7 +14,7 @@ from strawberry.scalars import JSON
 
 from api.schema.connection import Connection, connection, slice_loaded
 from api.schema.context import Info
-from api.schema.enums import AssetEventKind, RunStatus, SyncOutcome, TriggerKind
+from api.schema.enums import AssetEventKind, RunStatus, SyncOutcome, SyncTrigger, TriggerKind
 from catalog.pagination import DEFAULT_PAGE, PageRequest
 from catalog.service import is_stale
 from catalog.store import tables as t
@@ -53,6 +53,19 @@ class SyncStatus:
     notices: list[str] = strawberry.field(description="Problems the source reports about itself.")
     batches: int
     records: int = strawberry.field(description="Records written by the current or last sync.")
+    id: str | None = strawberry.field(
+        description="The current or last sync's id: the one a push was answered with."
+    )
+    trigger: SyncTrigger | None = strawberry.field(
+        description="What started the current or last sync."
+    )
+    syncs: int = strawberry.field(description="Syncs started since the source was first seen.")
+    requested_id: str | None = strawberry.field(
+        description="A push waiting for the next sync, which will have this id."
+    )
+    requested_at: datetime | None = strawberry.field(
+        description="When the push waiting for the next sync came."
+    )
 
     @classmethod
     def from_row(cls, row: t.SyncState | None) -> SyncStatus:
@@ -66,6 +79,11 @@ class SyncStatus:
                 notices=[],
                 batches=0,
                 records=0,
+                id=None,
+                trigger=None,
+                syncs=0,
+                requested_id=None,
+                requested_at=None,
             )
         return cls(
             outcome=SyncOutcome(row.outcome),
@@ -76,6 +94,11 @@ class SyncStatus:
             notices=list(row.notices),
             batches=row.batches,
             records=row.records,
+            id=row.sync_id,
+            trigger=SyncTrigger(row.trigger) if row.trigger else None,
+            syncs=row.syncs,
+            requested_id=row.requested_id,
+            requested_at=row.requested_at,
         )
 
 

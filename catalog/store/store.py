@@ -12,11 +12,12 @@ from sqlalchemy import Connection, Engine, delete, make_url, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from catalog.enums import SyncOutcome
+from catalog.enums import SyncOutcome, SyncTrigger
 from catalog.errors import ConfigError, NotFoundError, TempoxError
 from catalog.identity import NO_RULES, IdentityRules
 from catalog.records import Batch
 from catalog.secrets import redact, strip_userinfo
+from catalog.store import sync_requests
 from catalog.store import tables as t
 from catalog.store.audit import write_audit
 from catalog.store.bulk import upsert
@@ -133,6 +134,7 @@ class Store:
                         "batches": 0,
                         "records": 0,
                         "notices": [],
+                        "syncs": 0,
                     }
                 ],
                 ["source_id"],
@@ -187,6 +189,41 @@ class Store:
             if claimed:
                 bump(conn, SYNC_VERSION)
         return bool(claimed)
+
+    def claim_sync(
+        self,
+        source_id: int,
+        owner: str,
+        ttl: timedelta,
+        trigger: SyncTrigger,
+        *,
+        replacing: str | None = None,
+        only_requested: bool = False,
+    ) -> sync_requests.Claim | None:
+        """:meth:`try_lease`, taking the source's pending push request with the lease
+        (:func:`catalog.store.sync_requests.claim`); None while another worker holds it."""
+        return sync_requests.claim(
+            self.engine,
+            source_id,
+            owner,
+            ttl,
+            trigger,
+            utcnow(),
+            replacing=replacing,
+            only_requested=only_requested,
+            version_key=SYNC_VERSION,
+        )
+
+    def request_sync(
+        self, source_id: int, hints: list[dict[str, Any]]
+    ) -> sync_requests.Request | None:
+        """Record a push: the next sync of the source serves it (coalesced with others)."""
+        return sync_requests.request(
+            self.engine, source_id, hints, utcnow(), version_key=SYNC_VERSION
+        )
+
+    def sync_requested(self, source_id: int) -> bool:
+        return sync_requests.is_requested(self.engine, source_id)
 
     def read_lease_owner(self, source_id: int) -> str | None:
         """Who holds the source's lease now (None: nobody, or the lease ran out)."""

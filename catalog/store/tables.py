@@ -42,6 +42,17 @@ class SyncState(SQLModel, table=True):
     notices: list[str] = Field(default_factory=list, sa_column=Column(json_type(), nullable=False))
     lease_owner: str | None = Field(default=None, max_length=200)
     lease_expires_at: datetime | None = _ts()
+    # The current or last sync: its id, what started it, and how many syncs began in all.
+    sync_id: str | None = Field(default=None, max_length=36)
+    trigger: str | None = Field(default=None, max_length=20)
+    syncs: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # A push waiting for the next sync to start (whichever worker claims the lease takes it):
+    # the id its callers were given, since when, and what they said changed.
+    requested_id: str | None = Field(default=None, max_length=36)
+    requested_at: datetime | None = _ts()
+    requested_hints: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(json_type())
+    )
 
 
 class Pipeline(SQLModel, table=True):

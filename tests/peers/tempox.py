@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import uvicorn
 
 from api.app import BackgroundTask, create_app
-from catalog.config import AuthSettings, LimitSettings
+from catalog.config import AuthSettings, LimitSettings, Settings
 from catalog.service import Catalog
 from catalog.store.store import Store
 
@@ -27,15 +27,21 @@ def serve(
     store: Store,
     auth: AuthSettings | None = None,
     limits: LimitSettings | None = None,
+    settings: Settings | None = None,
+    port: int | None = None,
     *,
     tasks: Sequence[BackgroundTask] = (),
 ) -> Iterator[str]:
     """The base URL of a server on ``store`` (requiring ``auth`` if given), until the block
-    ends. ``tasks`` run for the server's lifetime (a background sync scheduler, say)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(catalog=Catalog(store), auth=auth, limits=limits, lifespan_tasks=tasks)
+    ends. With ``settings``, its sources sync in the background and can be pushed; ``tasks``
+    run for the server's lifetime."""
+    if port is None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+    app = create_app(
+        settings, catalog=Catalog(store), auth=auth, limits=limits, lifespan_tasks=tasks
+    )
     srv = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
