@@ -31,6 +31,10 @@ class PipelineRecord:
     paused: bool | None = None
     ui_url: str | None = None
     metadata: JSON = field(default_factory=dict)
+    processing_type: str | None = None  # "batch", "streaming", "service" (OpenLineage jobType)
+    # What one observation (an OpenLineage event) says of the pipeline, not all there is: what
+    # it leaves out (None, no owners or tags) keeps its stored value, and metadata accumulates.
+    partial: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,3 +225,21 @@ class Batch:
             + len(self.edges)
             + len(self.column_lineage)
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedEvent:
+    """A pushed event as received (an OpenLineage event), before it becomes records.
+
+    ``(run_key, event_type, event_time)`` is its identity: a delivery that repeats it is a
+    duplicate. ``run_id`` and ``run_identity`` are the run it reports on and which catalog run
+    that is, as this event states it; the first event of a run decides (see Store.receive).
+    """
+
+    run_key: str
+    event_type: str
+    event_time: datetime
+    payload: JSON
+    warnings: tuple[str, ...] = ()
+    run_id: str | None = None
+    run_identity: JSON | None = None

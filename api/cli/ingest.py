@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.console import Console
@@ -44,10 +43,11 @@ def ingest_openlineage(options: Options, files: tuple[Path, ...], batch_size: in
     Every event is checked against the spec first; a file with an invalid event loads nothing
     and names the event's line and field.
     """
+    from adapters.openlineage import Checked
     from api.openlineage import BadRequest, LineageIntake, parse_events
 
     settings = options.settings()
-    loaded: list[tuple[Path, list[dict[str, Any]]]] = []
+    loaded: list[tuple[Path, list[Checked]]] = []
     for path in files:
         try:
             text = path.read_text(encoding="utf-8")
@@ -57,7 +57,7 @@ def ingest_openlineage(options: Options, files: tuple[Path, ...], batch_size: in
             if _one_document(text):  # an event or an array, however it is laid out
                 loaded.append((path, parse_events(text.encode())))
                 continue
-            events = []
+            events: list[Checked] = []
             for n, line in enumerate(text.splitlines(), 1):
                 if line.strip():
                     try:

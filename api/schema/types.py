@@ -122,6 +122,10 @@ class Pipeline:
     paused: bool | None
     ui_url: str | None
     metadata: JSON
+    processing_type: str | None = strawberry.field(
+        description="How its runs process data: batch, streaming or service (continuous runs "
+        "with no natural end), as the tool says (OpenLineage jobType.processingType)."
+    )
 
     @classmethod
     def from_row(cls, row: t.Pipeline) -> Pipeline:
@@ -137,6 +141,7 @@ class Pipeline:
             paused=row.paused,
             ui_url=row.ui_url,
             metadata=JSON(row.meta),
+            processing_type=row.processing_type,
         )
 
     @strawberry.field

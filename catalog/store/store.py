@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session
 from catalog.enums import SyncOutcome
 from catalog.errors import ConfigError, NotFoundError, TempoxError
 from catalog.identity import NO_RULES, IdentityRules
-from catalog.records import Batch
+from catalog.records import JSON, Batch, ReceivedEvent
 from catalog.secrets import redact, strip_userinfo
 from catalog.store import tables as t
 from catalog.store.audit import write_audit
 from catalog.store.bulk import upsert
 from catalog.store.engine import make_engine
+from catalog.store.lineage_events import decide_runs, store_new_events
 from catalog.store.migrate import current_revision, head_revision, upgrade
 from catalog.store.writes import bump, write_batch
 
@@ -38,6 +39,14 @@ def utcnow() -> datetime:
 
 class LeaseLost(TempoxError):
     """Another worker took over a source whose lease ran out while this one was syncing it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """What :meth:`Store.receive` did with pushed events."""
+
+    stored: int  # new to the catalog: stored and applied
+    duplicates: int  # repeated deliveries of events stored before (or earlier in the request)
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,31 +281,64 @@ class Store:
         """
         now = utcnow()
         with self.transaction() as conn:
-            written = write_batch(conn, source_id, batch, now, self.identity)
-            values: dict[str, Any] = {
-                "cursor": dict(batch.cursor),
-                "batches": _sync.c.batches + 1,
-                "records": _sync.c.records + batch.size(),
-            }
-            if batch.notices is not None:
-                values["notices"] = list(batch.notices)
-            state = update(_sync).where(_sync.c.source_id == source_id)
-            if owner is not None:
-                state = state.where(_sync.c.lease_owner == owner)
-                if lease_ttl is not None:
-                    values["lease_expires_at"] = now + lease_ttl
-            if conn.execute(state.values(**values)).rowcount == 0 and owner is not None:
-                # Raising rolls the batch back: the worker that holds the lease writes it.
-                raise LeaseLost(
-                    f"source {source_id}: the lease of {owner!r} ran out and another worker "
-                    "took the source over"
-                )
-            # Versions move only when the catalog changed, so caches keyed on them survive
-            # a sync that found nothing new.
-            if written.changed:
-                bump(conn, DATA_VERSION)
-            if written.lineage_changed:
-                bump(conn, LINEAGE_VERSION)
+            self._commit(conn, source_id, batch, now, lease_ttl=lease_ttl, owner=owner)
+
+    def receive(
+        self,
+        source_id: int,
+        events: Sequence[ReceivedEvent],
+        to_batch: Callable[[Sequence[int], Mapping[str, JSON]], Batch],
+    ) -> Received:
+        """Store pushed events and write their records, in one transaction.
+
+        An event already stored (same run key, event type and event time) is a repeated
+        delivery: neither stored nor applied again. Each run's identity is the one its first
+        event stated (remembered by run id). ``to_batch`` gets the indexes of the events new
+        to the catalog and every run's decided identity, and returns their records.
+        """
+        now = utcnow()
+        with self.transaction() as conn:
+            new = store_new_events(conn, source_id, events, now)
+            runs = decide_runs(conn, source_id, [events[i] for i in new], now)
+            if new:
+                self._commit(conn, source_id, to_batch(new, runs), now)
+        return Received(stored=len(new), duplicates=len(events) - len(new))
+
+    def _commit(
+        self,
+        conn: Connection,
+        source_id: int,
+        batch: Batch,
+        now: datetime,
+        *,
+        lease_ttl: timedelta | None = None,
+        owner: str | None = None,
+    ) -> None:
+        written = write_batch(conn, source_id, batch, now, self.identity)
+        values: dict[str, Any] = {
+            "cursor": dict(batch.cursor),
+            "batches": _sync.c.batches + 1,
+            "records": _sync.c.records + batch.size(),
+        }
+        if batch.notices is not None:
+            values["notices"] = list(batch.notices)
+        state = update(_sync).where(_sync.c.source_id == source_id)
+        if owner is not None:
+            state = state.where(_sync.c.lease_owner == owner)
+            if lease_ttl is not None:
+                values["lease_expires_at"] = now + lease_ttl
+        if conn.execute(state.values(**values)).rowcount == 0 and owner is not None:
+            # Raising rolls the batch back: the worker that holds the lease writes it.
+            raise LeaseLost(
+                f"source {source_id}: the lease of {owner!r} ran out and another worker "
+                "took the source over"
+            )
+        # Versions move only when the catalog changed, so caches keyed on them survive
+        # a sync that found nothing new.
+        if written.changed:
+            bump(conn, DATA_VERSION)
+        if written.lineage_changed:
+            bump(conn, LINEAGE_VERSION)
 
     # -- asset links ----------------------------------------------------------------------------
 

@@ -1,0 +1,80 @@
+"""Received OpenLineage events, stored once, and the run identities their first events stated."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from catalog.records import JSON, ReceivedEvent
+from catalog.store import tables as t
+from catalog.store.bulk import upsert
+from catalog.store.writes import chunks
+
+_event = t.table(t.LineageEvent)
+_run = t.table(t.LineageRun)
+
+Key = tuple[str, str, datetime]
+
+
+def _key(e: ReceivedEvent) -> Key:
+    return (e.run_key, e.event_type, e.event_time)
+
+
+def store_new_events(
+    conn: Connection, source_id: int, events: Sequence[ReceivedEvent], now: datetime
+) -> list[int]:
+    """Store the events not stored before (nor earlier in ``events``); their indexes."""
+    first: dict[Key, int] = {}
+    for i, e in enumerate(events):
+        first.setdefault(_key(e), i)
+    stored: set[Key] = set()
+    times = sorted({k[2] for k in first})
+    for part in chunks(sorted({k[0] for k in first})):
+        q = select(_event.c.run_key, _event.c.event_type, _event.c.event_time).where(
+            _event.c.source_id == source_id,
+            _event.c.run_key.in_(part),
+            _event.c.event_time.in_(times),
+        )
+        stored.update((k, ty, at) for k, ty, at in conn.execute(q))
+    new = sorted(i for k, i in first.items() if k not in stored)
+    rows = [
+        {
+            "source_id": source_id,
+            "run_key": events[i].run_key,
+            "event_type": events[i].event_type,
+            "event_time": events[i].event_time,
+            "received_at": now,
+            "payload": dict(events[i].payload),
+            "warnings": list(events[i].warnings),
+        }
+        for i in new
+    ]
+    # A replica storing the same delivery at the same moment: one of the two inserts nothing.
+    upsert(conn, _event, rows, ["source_id", "run_key", "event_type", "event_time"])
+    return new
+
+
+def decide_runs(
+    conn: Connection, source_id: int, events: Sequence[ReceivedEvent], now: datetime
+) -> dict[str, JSON]:
+    """Each run's identity as its first event stated it: remembered for runs met now, read
+    back for every run of ``events``."""
+    proposed: dict[str, Any] = {}
+    for e in events:
+        if e.run_id is not None and e.run_identity is not None:
+            proposed.setdefault(e.run_id, e.run_identity)
+    rows = [
+        {"source_id": source_id, "run_id": r, "identity": dict(i), "first_seen": now}
+        for r, i in proposed.items()
+    ]
+    upsert(conn, _run, rows, ["source_id", "run_id"])
+    decided: dict[str, JSON] = {}
+    for part in chunks(sorted(proposed)):
+        q = select(_run.c.run_id, _run.c.identity).where(
+            _run.c.source_id == source_id, _run.c.run_id.in_(part)
+        )
+        decided.update({r: i for r, i in conn.execute(q)})
+    return decided
