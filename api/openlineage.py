@@ -93,8 +93,10 @@ class LineageIntake:
         if not checked:
             return Received(stored=0, duplicates=0)
 
-        def to_batch(new: Sequence[int], runs: Mapping[str, Any]) -> Batch:
-            return events_to_batch([checked[i] for i in new], runs=runs)
+        def to_batch(
+            new: Sequence[int], runs: Mapping[str, Any], earlier: Mapping[str, Sequence[Any]]
+        ) -> Batch:
+            return events_to_batch([checked[i] for i in new], runs=runs, earlier=earlier)
 
         return self.store.receive(self.source_id(), [received(c) for c in checked], to_batch)
 

@@ -234,6 +234,8 @@ class ReceivedEvent:
     ``(run_key, event_type, event_time)`` is its identity: a delivery that repeats it is a
     duplicate. ``run_id`` and ``run_identity`` are the run it reports on and which catalog run
     that is, as this event states it; the first event of a run decides (see Store.receive).
+    ``history``: its records need the run's events stored before (a COMPLETE: what the run
+    read and wrote is what all its events named).
     """
 
     run_key: str
@@ -243,3 +245,4 @@ class ReceivedEvent:
     warnings: tuple[str, ...] = ()
     run_id: str | None = None
     run_identity: JSON | None = None
+    history: bool = False

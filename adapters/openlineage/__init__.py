@@ -32,7 +32,7 @@ sent, not read, and named in :attr:`Checked.warnings`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -125,11 +125,13 @@ def events_to_batch(
     events: Iterable[Mapping[str, Any] | Checked],
     cursor: Cursor | None = None,
     runs: Mapping[str, JSON] | None = None,
+    earlier: Mapping[str, Sequence[JSON]] | None = None,
 ) -> Batch:
     """The records of valid events, ready for one write (an event that is not yet
     :class:`Checked` is checked here). ``runs`` are run identities decided before, by run id
-    (see :func:`run_identity`); a run not in it is decided by its first event here."""
-    m = Mapper(runs)
+    (see :func:`run_identity`); a run not in it is decided by its first event here. ``earlier``
+    are the events of runs stored before, by run id, oldest first."""
+    m = Mapper(runs, earlier)
     for event in events:
         checked = event if isinstance(event, Checked) else check_event(event)
         m.add(checked.event, Facets(frozenset(checked.problems)))
@@ -154,4 +156,5 @@ def received(checked: Checked) -> ReceivedEvent:
         warnings=checked.warnings,
         run_id=event["run"]["runId"] if "run" in event else None,
         run_identity=run_identity(event),
+        history=event.get("eventType") == "COMPLETE",
     )

@@ -49,6 +49,12 @@ STATUSES: Mapping[str, RunStatus] = {
     "ABORT": RunStatus.CANCELLED,
 }
 _DONE = frozenset({"COMPLETE", "FAIL", "ABORT"})
+_CONTINUOUS = frozenset({"streaming", "service"})
+# Where each side's row count is: (side, asset event kind, facets, facet).
+_STATS = (
+    ("inputs", AssetEventKind.CONSUMED, "inputFacets", "dataQualityMetrics"),
+    ("outputs", AssetEventKind.PRODUCED, "outputFacets", "outputStatistics"),
+)
 # TestRunFacet's statuses; "skip" (not executed) has no outcome to record.
 _TEST_PASSED = {"pass": True, "fail": False}
 
@@ -80,8 +86,14 @@ def run_identity(event: Mapping[str, Any]) -> JSON | None:
 class Mapper:
     """Accumulates the records of events, in order, for one write."""
 
-    def __init__(self, decided: Mapping[str, JSON] | None = None) -> None:
+    def __init__(
+        self,
+        decided: Mapping[str, JSON] | None = None,
+        earlier: Mapping[str, Sequence[JSON]] | None = None,
+    ) -> None:
         self.decided = dict(decided or {})  # run id -> run_identity, as first stated
+        self.earlier = earlier or {}  # run id -> its events stored before, oldest first
+        self.seen: dict[str, dict[AssetEventKind, dict[str, Mapping[str, Any]]]] = {}
         self.pipelines: dict[str, PipelineRecord] = {}
         self.tasks: dict[tuple[str, str], TaskRecord] = {}
         self.runs: list[RunRecord] = []
@@ -257,20 +269,42 @@ class Mapper:
             )
         own_run = run["runId"]
         self._checks(event, at, run_id, own_run, sides, facets)
-        if kind != "COMPLETE":
+        # Events of a run are accumulative (the spec's run cycle): what it read and wrote is
+        # what all its events named, which its COMPLETE records. A streaming job has no end:
+        # each RUNNING event records its own window.
+        now: dict[AssetEventKind, dict[str, Mapping[str, Any]]] = {}
+        for side, kind_of, holder, name in _STATS:
+            now[kind_of] = {
+                uri: facets.of(d, f"{side}[{i}]", holder).get(name)
+                for i, (d, uri) in enumerate(zip(event.get(side) or (), sides[side], strict=True))
+            }
+        seen = self._seen(own_run)
+        for kind_of, found in now.items():
+            seen[kind_of].update(found)
+        streaming = facets.of(job, "job", "facets").processing_type() in _CONTINUOUS
+        if kind == "COMPLETE":
+            key = own_run
+        elif kind == "RUNNING" and streaming:
+            key, seen = f"{own_run}|{at.isoformat()}", now
+        else:
             return
-        for i, (d, uri) in enumerate(zip(event.get("inputs") or (), sides["inputs"], strict=True)):
-            metrics = facets.of(d, f"inputs[{i}]", "inputFacets").get("dataQualityMetrics")
-            self._asset_event(
-                uri, AssetEventKind.CONSUMED, at, run_id, task, attempt, own_run, metrics
-            )
-        for i, (d, uri) in enumerate(
-            zip(event.get("outputs") or (), sides["outputs"], strict=True)
-        ):
-            stats = facets.of(d, f"outputs[{i}]", "outputFacets").get("outputStatistics")
-            self._asset_event(
-                uri, AssetEventKind.PRODUCED, at, run_id, task, attempt, own_run, stats
-            )
+        for kind_of, found in seen.items():
+            for uri, stats in found.items():
+                self._asset_event(uri, kind_of, at, run_id, task, attempt, key, stats)
+
+    def _seen(self, own_run: str) -> dict[AssetEventKind, dict[str, Mapping[str, Any]]]:
+        """What the run read and wrote in its events so far (its stored ones first)."""
+        if own_run not in self.seen:
+            seen: dict[AssetEventKind, dict[str, Mapping[str, Any]]] = {
+                AssetEventKind.CONSUMED: {},
+                AssetEventKind.PRODUCED: {},
+            }
+            for payload in self.earlier.get(own_run, ()):
+                for side, kind_of, _, _ in _STATS:
+                    for d in payload.get(side) or ():
+                        seen[kind_of].setdefault(dataset_uri(d["namespace"], d["name"]), {})
+            self.seen[own_run] = seen
+        return self.seen[own_run]
 
     def _checks(
         self,

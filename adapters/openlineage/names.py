@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, TypeGuard
+from urllib.parse import urlsplit
 
 from catalog.enums import AssetEventKind
 
@@ -28,6 +30,20 @@ def dataset_uri(namespace: str, name: str) -> str:
     if "://" in namespace:
         return f"{namespace.rstrip('/')}/{name.lstrip('/')}"
     return f"{namespace}:{name}"
+
+
+_PASSWORD_PARAMETER = re.compile(r"(?:^|[;?&/])\s*(?:password|pwd)\s*=", re.IGNORECASE)
+
+
+def carries_password(namespace: str) -> bool:
+    """Whether a dataset namespace carries a password (``user:secret@host`` or a JDBC-style
+    ``;password=…``), which OpenLineage naming leaves out and the catalog never stores."""
+    try:
+        if urlsplit(namespace).password is not None:
+            return True
+    except ValueError:  # not a URL this can read: the parameter check still applies
+        pass
+    return _PASSWORD_PARAMETER.search(namespace) is not None
 
 
 def is_int(value: object) -> TypeGuard[int]:

@@ -7,9 +7,10 @@ the first field that breaks the spec, by its path. Unknown keys and custom facet
 the spec allows them. Facets the intake reads are checked against their own generated classes.
 
 A facet that breaks the spec does not refuse its event (producers send incomplete facets: a
-``dataQualityMetrics`` without ``columnMetrics``): its problem is returned as a :class:`Problem`
-and the facet is kept as sent but not read. Only the ``parent`` facet, which decides which run an
-event belongs to, refuses the event, as a broken field of the event itself does.
+``dataQualityMetrics`` without ``columnMetrics``): its problem goes to :class:`FacetProblems` and
+the facet is kept as sent but not read. Two facets refuse the event, as a broken field of the
+event itself does, and as Marquez refuses it: ``parent``, which decides which run an event
+belongs to, and a dataset's ``schema``, which says what the dataset is.
 
 Beyond the spec, what the catalog could not store is refused here too: an integer the spec types
 as one must fit in 64 bits (a Java ``long``, as Marquez reads them), and a time the intake reads
@@ -46,6 +47,7 @@ from openlineage.client.generated import (
     ownership_job,
     parent_run,
     processing_engine_run,
+    schema_dataset,
     symlinks_dataset,
     tags_dataset,
     tags_job,
@@ -72,6 +74,7 @@ MIN_TIME = datetime(1, 1, 1, tzinfo=UTC) + timedelta(days=1)
 MAX_TIME = datetime(9999, 12, 31, tzinfo=UTC) - timedelta(microseconds=1)
 _MAX_PROBLEM = 300
 _FRACTION = re.compile(r"(\.\d{6})\d+")
+_DATE_TIME = re.compile(r"\s*[+-]?\d{4,}-\d{2}-\d{2}[Tt ]\d{2}")
 
 # Marquez accepts any run id (it derives a UUID from one that is not), and so do real producers
 # (the corpus' simple_run_event sends "run_id"): the client's UUID check is not applied.
@@ -92,8 +95,9 @@ _TIME_FIELDS = frozenset(
         (data_quality_metrics_input_dataset.DataQualityMetricsInputDatasetFacet, "lastUpdated"),
     }
 )
-# The facet that decides which run an event belongs to: broken, it refuses the event.
-_IDENTITY_FACETS = frozenset({"run.facets.parent"})
+# Facets that, broken, refuse the event (see the module's docstring).
+_REFUSING_FACETS = ("run.facets.parent",)
+_REFUSING_DATASET_FACETS = (".facets.schema",)
 
 _RUN_FACETS: Mapping[str, type[Any]] = {
     "parent": parent_run.ParentRunFacet,
@@ -118,6 +122,7 @@ _DATASET_FACETS: Mapping[str, type[Any]] = {
     "datasetType": dataset_type_dataset.DatasetTypeDatasetFacet,
     "tags": tags_dataset.TagsDatasetFacet,
     "dataQualityMetrics": data_quality_metrics_dataset.DataQualityMetricsDatasetFacet,
+    "schema": schema_dataset.SchemaDatasetFacet,
     # dbt-ol sends the assertions both as an input facet and as a dataset facet.
     "dataQualityAssertions": data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet,
 }
@@ -202,7 +207,7 @@ def _check(value: Any, tp: Any, path: str, problems: FacetProblems | None = None
         facets = _is_facets(path)
         for k, v in value.items():
             where = _join(path, k)
-            if not facets or problems is None or where in _IDENTITY_FACETS:
+            if not facets or problems is None or _refuses(where):
                 _check(v, _facet_class(path, k) or item, where, problems)
                 continue
             try:
@@ -278,7 +283,10 @@ def _is(cls: type[Any], name: str, fields: frozenset[tuple[type[Any], str]]) -> 
 
 def parse_time(text: str) -> datetime:
     """A time as the intake reads it: ISO 8601, nanoseconds cut to microseconds, no zone
-    meaning UTC; returned in UTC. ``ValueError`` unless it lies in ``MIN_TIME..MAX_TIME``."""
+    meaning UTC; returned in UTC. ``ValueError`` unless it has a time of day (the spec's
+    ``date-time``; a date alone is not one) and lies in ``MIN_TIME..MAX_TIME``."""
+    if not _DATE_TIME.match(text):
+        raise ValueError("it has no time of day (the spec's date-time needs a date and a time)")
     try:
         parsed = datetime.fromisoformat(_FRACTION.sub(r"\1", text.strip()))
         utc = parsed.astimezone(UTC) if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
@@ -299,6 +307,13 @@ def _hints(cls: type[Any]) -> dict[str, Any]:
     if cls not in _HINTS:
         _HINTS[cls] = typing.get_type_hints(cls)
     return _HINTS[cls]
+
+
+def _refuses(facet_path: str) -> bool:
+    return facet_path in _REFUSING_FACETS or (
+        facet_path.endswith(_REFUSING_DATASET_FACETS)
+        and facet_path.startswith(("inputs[", "outputs[", "dataset."))
+    )
 
 
 def _is_facets(path: str) -> bool:

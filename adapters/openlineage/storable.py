@@ -22,6 +22,7 @@ from adapters.openlineage.names import (
     MAX_KEY_BYTES,
     MAX_NAME_CHARS,
     assertion_name,
+    carries_password,
     check_key,
     dataset_uri,
     event_key,
@@ -189,6 +190,12 @@ def _column_lineage(facets: Mapping[str, Any], where: str) -> None:
 
 def _dataset_uri(d: Mapping[str, Any], where: str) -> str:
     _name(d["namespace"], f"{where}.namespace")
+    if carries_password(d["namespace"]):
+        raise SpecError(
+            f"{where}.namespace",
+            "carries a password: OpenLineage dataset naming leaves credentials out, and the "
+            "catalog never stores one",
+        )
     _name(d["name"], f"{where}.name")
     uri = dataset_uri(d["namespace"], d["name"])
     for spelling in (uri, canonical(uri)):  # the catalog keeps both: identity and alias

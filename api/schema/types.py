@@ -403,7 +403,10 @@ class AssetName:
 @strawberry.type(description="Another asset this one was linked to as the same dataset.")
 class AssetLink:
     other_pk: strawberry.Private[int]
-    reason: str = strawberry.field(description="`manual`: linked by hand.")
+    reason: str = strawberry.field(
+        description="`manual`: linked by hand; `symlink`: a source declared the one a symlink "
+        "of the other after naming it on its own."
+    )
     linked_by: str
     linked_at: datetime
     note: str | None

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from catalog.identity import SYMLINK
+from catalog.records import Batch
 from catalog.store import tables as t
+from catalog.store.bulk import upsert
 
 _alias = t.table(t.AssetAlias)
 _asset = t.table(t.Asset)
+_link = t.table(t.AssetLink)
+_source = t.table(t.Source)
 
 
 def read_symlinks(conn: Connection, source_id: int, names: Iterable[str]) -> dict[str, str]:
@@ -41,3 +46,39 @@ def read_asset_by_alias(session: Session, names: Iterable[str]) -> t.Asset | Non
         .order_by(t.Asset.id)  # type: ignore[arg-type]
     )
     return session.scalars(q).first()
+
+
+def link_symlinked(conn: Connection, source_id: int, batch: Batch, now: datetime) -> int:
+    """Link each asset that a symlink of ``batch`` names to the asset the symlink is of.
+
+    A reference by a symlink's name before the source declared the symlink made an asset of its
+    own, with its events and edges; linked as the same (reason ``symlink``), lineage crosses
+    between the two. Returns the number of links made."""
+    declared = {a.alias: a.uri for a in batch.assets if a.alias and a.alias_reason == SYMLINK}
+    if not declared:
+        return 0
+    ids: dict[str, int] = {}
+    names = sorted({*declared, *declared.values()})
+    for part in (names[i : i + 900] for i in range(0, len(names), 900)):
+        q = select(_asset.c.uri, _asset.c.id).where(_asset.c.uri.in_(part))
+        ids.update({u: i for u, i in conn.execute(q)})
+    pairs = {
+        tuple(sorted((ids[alias], ids[uri])))
+        for alias, uri in declared.items()
+        if alias in ids and uri in ids and ids[alias] != ids[uri]
+    }
+    if not pairs:
+        return 0
+    name = conn.execute(select(_source.c.name).where(_source.c.id == source_id)).scalar_one()
+    rows = [
+        {
+            "asset_id": low,
+            "other_id": high,
+            "reason": SYMLINK,
+            "linked_by": f"source {name}",
+            "linked_at": now,
+            "note": "a symlink of the one is the name of the other",
+        }
+        for low, high in sorted(pairs)
+    ]
+    return upsert(conn, _link, rows, ["asset_id", "other_id"])

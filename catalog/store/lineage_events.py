@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,10 +23,27 @@ def _key(e: ReceivedEvent) -> Key:
     return (e.run_key, e.event_type, e.event_time)
 
 
+def read_history(
+    conn: Connection, source_id: int, run_keys: Iterable[str]
+) -> dict[str, list[JSON]]:
+    """The stored events of each run, oldest first."""
+    out: dict[str, list[JSON]] = {}
+    for part in chunks(sorted(set(run_keys))):
+        q = (
+            select(_event.c.run_key, _event.c.payload)
+            .where(_event.c.source_id == source_id, _event.c.run_key.in_(part))
+            .order_by(_event.c.event_time, _event.c.id)
+        )
+        for key, payload in conn.execute(q):
+            out.setdefault(key, []).append(payload)
+    return out
+
+
 def store_new_events(
     conn: Connection, source_id: int, events: Sequence[ReceivedEvent], now: datetime
-) -> list[int]:
-    """Store the events not stored before (nor earlier in ``events``); their indexes."""
+) -> tuple[list[int], dict[str, list[JSON]]]:
+    """Store the events not stored before (nor earlier in ``events``): their indexes, and the
+    events stored before of the runs whose new events need them (see ReceivedEvent.history)."""
     first: dict[Key, int] = {}
     for i, e in enumerate(events):
         first.setdefault(_key(e), i)
@@ -40,6 +57,7 @@ def store_new_events(
         )
         stored.update((k, ty, at) for k, ty, at in conn.execute(q))
     new = sorted(i for k, i in first.items() if k not in stored)
+    history = read_history(conn, source_id, (events[i].run_key for i in new if events[i].history))
     rows = [
         {
             "source_id": source_id,
@@ -54,7 +72,7 @@ def store_new_events(
     ]
     # A replica storing the same delivery at the same moment: one of the two inserts nothing.
     upsert(conn, _event, rows, ["source_id", "run_key", "event_type", "event_time"])
-    return new
+    return new, history
 
 
 def decide_runs(

@@ -41,6 +41,10 @@ class LeaseLost(TempoxError):
     """Another worker took over a source whose lease ran out while this one was syncing it."""
 
 
+# The records of received events: (indexes of the new events, run identities, earlier events).
+ToBatch = Callable[[Sequence[int], Mapping[str, JSON], Mapping[str, Sequence[JSON]]], Batch]
+
+
 @dataclass(frozen=True, slots=True)
 class Received:
     """What :meth:`Store.receive` did with pushed events."""
@@ -287,21 +291,24 @@ class Store:
         self,
         source_id: int,
         events: Sequence[ReceivedEvent],
-        to_batch: Callable[[Sequence[int], Mapping[str, JSON]], Batch],
+        to_batch: Callable[
+            [Sequence[int], Mapping[str, JSON], Mapping[str, Sequence[JSON]]], Batch
+        ],
     ) -> Received:
         """Store pushed events and write their records, in one transaction.
 
         An event already stored (same run key, event type and event time) is a repeated
         delivery: neither stored nor applied again. Each run's identity is the one its first
         event stated (remembered by run id). ``to_batch`` gets the indexes of the events new
-        to the catalog and every run's decided identity, and returns their records.
+        to the catalog, every run's decided identity and, by run key, the events stored before
+        that those needing them need (oldest first); it returns their records.
         """
         now = utcnow()
         with self.transaction() as conn:
-            new = store_new_events(conn, source_id, events, now)
+            new, history = store_new_events(conn, source_id, events, now)
             runs = decide_runs(conn, source_id, [events[i] for i in new], now)
             if new:
-                self._commit(conn, source_id, to_batch(new, runs), now)
+                self._commit(conn, source_id, to_batch(new, runs, history), now)
         return Received(stored=len(new), duplicates=len(events) - len(new))
 
     def _commit(

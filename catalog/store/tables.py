@@ -158,7 +158,8 @@ class AssetAlias(SQLModel, table=True):
 
 class AssetLink(SQLModel, table=True):
     """Two assets a person said are the same, though their identities differ (a table that two
-    tools name in two ways no rule covers). Stored once per pair, the lower id first."""
+    tools name in two ways no rule covers), or that a source declared the same (a symlink of one
+    named the other, already an asset). Stored once per pair, the lower id first."""
 
     __tablename__ = "asset_link"
     __table_args__ = (UniqueConstraint("asset_id", "other_id", name="uq_asset_link"),)
@@ -166,7 +167,7 @@ class AssetLink(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     asset_id: int = Field(foreign_key="asset.id", index=True)
     other_id: int = Field(foreign_key="asset.id", index=True)
-    reason: str = Field(max_length=20)  # "manual": linked by hand
+    reason: str = Field(max_length=20)  # "manual": linked by hand; "symlink": a source said so
     linked_by: str
     linked_at: datetime = _ts(nullable=False)
     note: str | None = None

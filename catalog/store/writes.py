@@ -40,7 +40,7 @@ from catalog.records import (
     RunRecord,
 )
 from catalog.store import tables as t
-from catalog.store.aliases import read_symlinks
+from catalog.store.aliases import link_symlinked, read_symlinks
 from catalog.store.bulk import upsert
 from catalog.symlinks import referenced, resolve_symlinks
 
@@ -92,7 +92,8 @@ def write_batch(
     batch = canonical_batch(batch, identity)
     batch = resolve_symlinks(batch, read_symlinks(conn, source_id, referenced(batch)))
     lineage_changed = writer.write(batch)
-    return WriteResult(writer.changed, lineage_changed)
+    linked = link_symlinked(conn, source_id, batch, now)
+    return WriteResult(writer.changed + linked, lineage_changed or linked > 0)
 
 
 def _happened_at(r: RunRecord) -> datetime:

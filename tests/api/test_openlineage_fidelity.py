@@ -225,6 +225,37 @@ def test_a_symlink_finds_the_asset_and_a_reader_by_it_links_to_it(
     assert jobs == {"ns:writer", "ns:reader"}
 
 
+def test_a_reader_by_a_symlink_before_it_was_declared_is_linked(
+    http: TestClient, store: Store, gql: GraphQLClient
+) -> None:
+    reader = event(
+        "COMPLETE",
+        "2024-05-01T09:00:00Z",
+        run="0193a0b6-2a8e-7c6e-9b1a-3f1c1f0e9a03",
+        job="reader",
+        inputs=[{"namespace": "hive://metastore", "name": "db.orders"}],
+    )
+    post(http, reader)
+    post(http, event("COMPLETE", "2024-05-01T10:00:00Z", job="writer", outputs=[SYMLINKED]))
+    with store.session() as s:
+        (link,) = s.scalars(select(t.AssetLink))
+    assert (link.reason, link.linked_by) == ("symlink", "source openlineage")
+    lineage = gql.data(
+        """{ lineage(node: {asset: "s3://warehouse/db.db/orders"}, direction: BOTH) {
+        ... on LineageGraph { nodes { entity { ... on Pipeline { externalId } } } } } }"""
+    )["lineage"]
+    jobs = {n["entity"].get("externalId") for n in lineage["nodes"]} - {None}
+    assert jobs == {"ns:writer", "ns:reader"}
+    # Declared again: nothing new.
+    assert (
+        post(http, event("COMPLETE", "2024-05-01T10:00:00Z", job="writer", outputs=[SYMLINKED]))[
+            "duplicates"
+        ]
+        == 1
+    )
+    assert count(store, t.AssetLink) == 1
+
+
 PIPELINES = """{ pipelines { nodes { externalId description owners tags processingType } } }"""
 
 
@@ -362,3 +393,50 @@ def test_a_repeated_delivery_is_answered_and_writes_nothing(http: TestClient, st
     assert Catalog(store).store.version("data_version") == version
     # Another type or time of the same run is another event.
     assert post(http, event("RUNNING", "2024-05-01T10:00:00Z"))["stored"] == 1
+
+
+def _produced(store: Store) -> list[tuple[str, str]]:
+    with store.session() as s:
+        assets = {a.id: a.uri for a in s.scalars(select(t.Asset))}
+        return sorted(
+            (assets[e.asset_id], e.at.isoformat())
+            for e in s.scalars(select(t.AssetEvent))
+            if e.kind == "produced"
+        )
+
+
+@pytest.mark.parametrize("one_request", [False, True])
+def test_a_complete_records_what_all_the_runs_events_named(
+    http: TestClient, store: Store, one_request: bool
+) -> None:
+    # Events of a run are accumulative: an output named on RUNNING only was written too.
+    out = {"namespace": "s3://lake", "name": "early"}
+    running = event("RUNNING", "2024-05-01T10:00:00Z", outputs=[out])
+    complete = event("COMPLETE", "2024-05-01T10:05:00Z", outputs=[dict(out, name="late")])
+    if one_request:
+        post(http, [running, complete])
+    else:
+        post(http, running)
+        assert _produced(store) == []
+        post(http, complete)
+    assert _produced(store) == [
+        ("s3://lake/early", "2024-05-01T10:05:00+00:00"),
+        ("s3://lake/late", "2024-05-01T10:05:00+00:00"),
+    ]
+
+
+def test_a_streaming_job_records_each_window(http: TestClient, store: Store) -> None:
+    job_type = {**P, "processingType": "STREAMING", "integration": "FLINK", "jobType": "JOB"}
+    for at in ("2024-05-01T10:00:00Z", "2024-05-01T10:05:00Z"):
+        e = event(
+            "RUNNING", at, job="flink", outputs=[{"namespace": "kafka://b:9092", "name": "t"}]
+        )
+        e["job"]["facets"] = {"jobType": job_type}
+        post(http, e)
+    assert _produced(store) == [
+        ("kafka://b:9092/t", "2024-05-01T10:00:00+00:00"),
+        ("kafka://b:9092/t", "2024-05-01T10:05:00+00:00"),
+    ]
+    with store.session() as s:
+        (run,) = s.scalars(select(t.Run))
+    assert run.status == "running"
