@@ -29,7 +29,8 @@ from api.schema.context import run_sync
 from catalog.auth.principal import Scope
 from catalog.errors import TempoxError
 from catalog.records import Batch
-from catalog.store.store import Received, Store
+from catalog.store.lineage_events import Received
+from catalog.store.store import Store
 
 __all__ = ["DEFAULT_SOURCE", "MAX_BODY_BYTES", "MAX_DEPTH", "LineageIntake", "parse_events"]
 

@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from openlineage.client.generated import base
 
 from adapters.openlineage import spec
+from adapters.openlineage.datasets import column_lineage, merge_asset, merge_pipeline
 from adapters.openlineage.facets import EMPTY, Facets
 from adapters.openlineage.names import (
     INT32_MAX,
     INT32_MIN,
-    assertion_name,
-    check_key,
     dataset_uri,
     event_key,
     is_int,
     job_key,
     task_instance,
 )
+from adapters.openlineage.quality import check_results
 from adapters.openlineage.spec import parse_time
 from catalog.enums import AssetEventKind, EdgeOrigin, RunStatus
 from catalog.identity import SYMLINK, canonical
@@ -55,8 +54,6 @@ _STATS = (
     ("inputs", AssetEventKind.CONSUMED, "inputFacets", "dataQualityMetrics"),
     ("outputs", AssetEventKind.PRODUCED, "outputFacets", "outputStatistics"),
 )
-# TestRunFacet's statuses; "skip" (not executed) has no outcome to record.
-_TEST_PASSED = {"pass": True, "fail": False}
 
 
 def run_identity(event: Mapping[str, Any]) -> JSON | None:
@@ -168,7 +165,7 @@ class Mapper:
                 partial=True,
                 metadata=meta,
             )
-            self.pipelines[key] = _merge_pipeline(self.pipelines.get(key), record)
+            self.pipelines[key] = merge_pipeline(self.pipelines.get(key), record)
             return NodeRef.pipeline(key)
         parent_key = self._job(parent, None).ref
         if (parent_key, key) not in self.tasks:
@@ -268,7 +265,8 @@ class Mapper:
                 )
             )
         own_run = run["runId"]
-        self._checks(event, at, run_id, own_run, sides, facets)
+        for check in check_results(event, at, run_id, own_run, sides, facets):
+            self.checks[check.key()] = check
         # Events of a run are accumulative (the spec's run cycle): what it read and wrote is
         # what all its events named, which its COMPLETE records. A streaming job has no end:
         # each RUNNING event records its own window.
@@ -305,54 +303,6 @@ class Mapper:
                         seen[kind_of].setdefault(dataset_uri(d["namespace"], d["name"]), {})
             self.seen[own_run] = seen
         return self.seen[own_run]
-
-    def _checks(
-        self,
-        event: Mapping[str, Any],
-        at: datetime,
-        run_id: str,
-        own_run: str,
-        sides: Mapping[str, Sequence[str]],
-        facets: Facets,
-    ) -> None:
-        """Check results from the datasets' assertions and the run's TestRunFacet, on any event
-        of the run: dbt-ol reports a failing test on FAIL, streaming jobs on RUNNING."""
-        for side in ("inputs", "outputs"):
-            for i, (d, uri) in enumerate(zip(event.get(side) or (), sides[side], strict=True)):
-                for holder in ("inputFacets", "outputFacets", "facets"):
-                    found = facets.of(d, f"{side}[{i}]", holder).get("dataQualityAssertions")
-                    for a in found.get("assertions") or ():
-                        name = assertion_name(a)
-                        key = check_key(own_run, uri, name)
-                        self.checks[key] = CheckResultRecord(
-                            uri,
-                            name,
-                            bool(a["success"]),
-                            at,
-                            severity=a.get("severity"),
-                            run_id=run_id,
-                            external_id=key,
-                            metadata={"openlineage": a},
-                        )
-        tests = facets.of(event["run"], "run", "facets").get("test").get("tests") or ()
-        # A test is not tied to a dataset: it checks what the run read, else what it wrote.
-        targets = sides["inputs"] or sides["outputs"]
-        for test in tests:
-            passed = _TEST_PASSED.get(str(test["status"]).lower())
-            if passed is None:
-                continue
-            for uri in targets:
-                key = check_key(own_run, uri, test["name"])
-                self.checks[key] = CheckResultRecord(
-                    uri,
-                    test["name"],
-                    passed,
-                    at,
-                    severity=test.get("severity"),
-                    run_id=run_id,
-                    external_id=key,
-                    metadata={"openlineage": {"test": test}},
-                )
 
     def _asset_event(
         self,
@@ -405,7 +355,7 @@ class Mapper:
             tags=own.tags(),
             metadata=meta,
         )
-        self.assets[uri] = _merge_asset(self.assets.get(uri), record)
+        self.assets[uri] = merge_asset(self.assets.get(uri), record)
         for s in own.get("symlinks").get("identifiers") or ():
             # Spelled canonically: references to it are, by the time the store resolves them.
             alias = canonical(dataset_uri(s["namespace"], s["name"]))
@@ -423,53 +373,5 @@ class Mapper:
                 self._asset_event(
                     uri, AssetEventKind.OBSERVED, changed, None, None, None, key, metrics
                 )
-        fields = own.get("columnLineage").get("fields") or {}
-        for column, lineage in fields.items():
-            for f in lineage.get("inputFields") or ():
-                transformations = tuple(f.get("transformations") or ())
-                if not transformations and lineage.get("transformationType"):
-                    # Before facet 1-1-0 a column had one description of how it was made.
-                    transformations = (
-                        {
-                            "type": lineage.get("transformationType"),
-                            "description": lineage.get("transformationDescription"),
-                        },
-                    )
-                self.columns.append(
-                    ColumnLineageRecord(
-                        uri,
-                        column,
-                        dataset_uri(f["namespace"], f["name"]),
-                        f["field"],
-                        transformations,
-                        at,
-                    )
-                )
+        self.columns += column_lineage(uri, own.get("columnLineage"), at)
         return uri
-
-
-def _merge_pipeline(old: PipelineRecord | None, new: PipelineRecord) -> PipelineRecord:
-    """Events describe a job piecemeal: what a later one does not say, an earlier one did."""
-    if old is None:
-        return new
-    return replace(
-        new,
-        description=new.description or old.description,
-        owners=new.owners or old.owners,
-        tags=new.tags or old.tags,
-        processing_type=new.processing_type or old.processing_type,
-    )
-
-
-def _merge_asset(old: AssetRecord | None, new: AssetRecord) -> AssetRecord:
-    if old is None:
-        return new
-    facets = {**old.metadata["openlineage"]["facets"], **new.metadata["openlineage"]["facets"]}
-    return replace(
-        new,
-        kind=new.kind or old.kind,
-        description=new.description or old.description,
-        owners=new.owners or old.owners,
-        tags=new.tags or old.tags,
-        metadata={"openlineage": {**new.metadata["openlineage"], "facets": facets}},
-    )

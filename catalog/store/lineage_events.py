@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
 
-from catalog.records import JSON, ReceivedEvent
+from catalog.records import JSON, Batch, ReceivedEvent
 from catalog.store import tables as t
 from catalog.store.bulk import upsert
 from catalog.store.writes import chunks
+
+# The records of received events: (indexes of the new events, run identities, earlier events).
+ToBatch = Callable[[Sequence[int], Mapping[str, JSON], Mapping[str, Sequence[JSON]]], Batch]
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """What :meth:`Store.receive` did with pushed events."""
+
+    stored: int  # new to the catalog: stored and applied
+    duplicates: int  # repeated deliveries of events stored before (or earlier in the request)
+
 
 _event = t.table(t.LineageEvent)
 _run = t.table(t.LineageRun)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 from catalog.enums import SyncOutcome
 from catalog.errors import ConfigError, NotFoundError, TempoxError
 from catalog.identity import NO_RULES, IdentityRules
-from catalog.records import JSON, Batch, ReceivedEvent
+from catalog.records import Batch, ReceivedEvent
 from catalog.secrets import redact, strip_userinfo
 from catalog.store import tables as t
 from catalog.store.audit import write_audit
 from catalog.store.bulk import upsert
 from catalog.store.engine import make_engine
-from catalog.store.lineage_events import decide_runs, store_new_events
+from catalog.store.lineage_events import Received, ToBatch, decide_runs, store_new_events
 from catalog.store.migrate import current_revision, head_revision, upgrade
 from catalog.store.writes import bump, write_batch
 
@@ -39,18 +39,6 @@ def utcnow() -> datetime:
 
 class LeaseLost(TempoxError):
     """Another worker took over a source whose lease ran out while this one was syncing it."""
-
-
-# The records of received events: (indexes of the new events, run identities, earlier events).
-ToBatch = Callable[[Sequence[int], Mapping[str, JSON], Mapping[str, Sequence[JSON]]], Batch]
-
-
-@dataclass(frozen=True, slots=True)
-class Received:
-    """What :meth:`Store.receive` did with pushed events."""
-
-    stored: int  # new to the catalog: stored and applied
-    duplicates: int  # repeated deliveries of events stored before (or earlier in the request)
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,9 +279,7 @@ class Store:
         self,
         source_id: int,
         events: Sequence[ReceivedEvent],
-        to_batch: Callable[
-            [Sequence[int], Mapping[str, JSON], Mapping[str, Sequence[JSON]]], Batch
-        ],
+        to_batch: ToBatch,
     ) -> Received:
         """Store pushed events and write their records, in one transaction.
 
