@@ -81,15 +81,21 @@ def ingest_openlineage(options: Options, files: tuple[Path, ...], batch_size: in
             disable=not console.is_terminal,
         ) as progress:
             task = progress.add_task("openlineage", total=total)
-            for _path, events in loaded:
+            duplicates = 0
+            for path, events in loaded:
+                for event in events:
+                    for warning in event.warnings:
+                        click.echo(f"warning: {path}: {warning}", err=True)
                 for i in range(0, len(events), batch_size):
                     part = events[i : i + batch_size]
-                    intake.write(part)
+                    duplicates += intake.write(part).duplicates
                     progress.advance(task, len(part))
     finally:
         store.close()
+    again = f" ({duplicates} of them stored before: not applied again)" if duplicates else ""
     click.echo(
         f"loaded {count(total, 'event', 'events')} from {count(len(files), 'file', 'files')}"
+        + again
     )
 
 
