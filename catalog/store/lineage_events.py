@@ -62,13 +62,14 @@ def store_new_events(
         first.setdefault(_key(e), i)
     stored: set[Key] = set()
     times = sorted({k[2] for k in first})
-    for part in chunks(sorted({k[0] for k in first})):
-        q = select(_event.c.run_key, _event.c.event_type, _event.c.event_time).where(
-            _event.c.source_id == source_id,
-            _event.c.run_key.in_(part),
-            _event.c.event_time.in_(times),
-        )
-        stored.update((k, ty, at) for k, ty, at in conn.execute(q))
+    for keys in chunks(sorted({k[0] for k in first})):
+        for at in chunks(times):
+            q = select(_event.c.run_key, _event.c.event_type, _event.c.event_time).where(
+                _event.c.source_id == source_id,
+                _event.c.run_key.in_(keys),
+                _event.c.event_time.in_(at),
+            )
+            stored.update((k, ty, t_) for k, ty, t_ in conn.execute(q))
     new = sorted(i for k, i in first.items() if k not in stored)
     history = read_history(conn, source_id, (events[i].run_key for i in new if events[i].history))
     rows = [
