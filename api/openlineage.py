@@ -4,6 +4,10 @@ One event (a RunEvent, DatasetEvent or JobEvent) or a JSON array of them, option
 (``Content-Encoding: gzip``, as the openlineage-python HTTP transport can send), sent as
 ``application/json``. Every event is checked against the spec before anything is written; a
 request is stored whole or not at all. Needs the ``ingest`` scope.
+
+The answer (201) counts the events ``stored`` and the ``duplicates`` (deliveries of an event
+already stored: same run, event type and event time), and lists ``warnings``: facets that broke
+the spec, kept as sent but not read. An event whose own fields break the spec is refused (400).
 """
 
 from __future__ import annotations
@@ -18,13 +22,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from adapters.openlineage import SpecError, check_event, events_to_batch
+from adapters.openlineage import Checked, SpecError, check_event, events_to_batch, received
 from api import jsonsafe
 from api.auth.middleware import requires
 from api.metrics.instruments import LINEAGE_ACCEPTED, LINEAGE_REFUSED
 from api.schema.context import run_sync
 from catalog.auth.principal import Scope
 from catalog.errors import TempoxError
+from catalog.records import Batch
+from catalog.store.lineage_events import Received
 from catalog.store.store import Store
 
 __all__ = ["DEFAULT_SOURCE", "MAX_BODY_BYTES", "MAX_DEPTH", "LineageIntake", "parse_events"]
@@ -46,7 +52,7 @@ class BadRequest(Exception):
         self.reason = reason  # one of api.metrics.instruments.REFUSAL_REASONS
 
 
-def parse_events(body: bytes) -> list[dict[str, Any]]:
+def parse_events(body: bytes) -> list[Checked]:
     """Decode and check a request body: one event or an array of events.
 
     Refused with a 400 naming the field: what is not JSON, what the catalog could not store
@@ -61,13 +67,14 @@ def parse_events(body: bytes) -> list[dict[str, Any]]:
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(400, f"body is not valid JSON: {exc}") from None
     events = decoded if isinstance(decoded, list) else [decoded]
+    checked = []
     for i, event in enumerate(events):
         try:
-            check_event(event)
+            checked.append(check_event(event))
         except SpecError as exc:
             where = f"[{i}]." if isinstance(decoded, list) else ""
             raise BadRequest(400, f"{where}{exc}", "invalid_event") from None
-    return events
+    return checked
 
 
 class LineageIntake:
@@ -83,9 +90,18 @@ class LineageIntake:
             self._source_id = self.store.ensure_source(self.source, "openlineage")
         return self._source_id
 
-    def write(self, events: Sequence[Mapping[str, Any]]) -> None:
-        if events:
-            self.store.write_batch(self.source_id(), events_to_batch(events))
+    def write(self, events: Sequence[Mapping[str, Any] | Checked]) -> Received:
+        """Store events (checked here if they are not yet), each delivery of one only once."""
+        checked = [e if isinstance(e, Checked) else check_event(e) for e in events]
+        if not checked:
+            return Received(stored=0, duplicates=0)
+
+        def to_batch(
+            new: Sequence[int], runs: Mapping[str, Any], earlier: Mapping[str, Sequence[Any]]
+        ) -> Batch:
+            return events_to_batch([checked[i] for i in new], runs=runs, earlier=earlier)
+
+        return self.store.receive(self.source_id(), [received(c) for c in checked], to_batch)
 
     def route(self) -> Route:
         return Route("/api/v1/lineage", requires(Scope.INGEST)(self.endpoint), methods=["POST"])
@@ -99,14 +115,17 @@ class LineageIntake:
             LINEAGE_REFUSED.labels(exc.reason).inc()
             return JSONResponse({"error": exc.message}, status_code=exc.status)
         try:
-            await run_sync(self.write, events)
+            done = await run_sync(self.write, events)
         except TempoxError as exc:
             # The events are valid but contradict what the source said before (a task run
             # of a run this source has never reported, say): the sender's problem, not ours.
             LINEAGE_REFUSED.labels("conflict").inc()
             return JSONResponse({"error": str(exc)}, status_code=422)
-        LINEAGE_ACCEPTED.inc(len(events))
-        return Response(status_code=201)
+        LINEAGE_ACCEPTED.inc(done.stored)
+        many = len(events) != 1
+        warnings = [f"[{i}].{w}" if many else w for i, e in enumerate(events) for w in e.warnings]
+        answer = {"stored": done.stored, "duplicates": done.duplicates, "warnings": warnings}
+        return JSONResponse(answer, status_code=201)
 
 
 def _check_content_type(request: Request) -> None:

@@ -233,6 +233,9 @@ NO_RULES = IdentityRules()
 
 
 SAME_IDENTITY = "same canonical identity"
+# An alias a source declares as another name of the same dataset (an OpenLineage symlink: the
+# table over a path): a reference by that name, from this source, is the asset itself.
+SYMLINK = "symlink"
 OWN_NAME = "the source's own name for it"
 
 

@@ -37,6 +37,10 @@ class PipelineRecord:
     paused: bool | None = None
     ui_url: str | None = None
     metadata: JSON = field(default_factory=dict)
+    processing_type: str | None = None  # "batch", "streaming", "service" (OpenLineage jobType)
+    # What one observation (an OpenLineage event) says of the pipeline, not all there is: what
+    # it leaves out (None, no owners or tags) keeps its stored value, and metadata accumulates.
+    partial: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,3 +234,24 @@ class Batch:
             + len(self.edges)
             + len(self.column_lineage)
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedEvent:
+    """A pushed event as received (an OpenLineage event), before it becomes records.
+
+    ``(run_key, event_type, event_time)`` is its identity: a delivery that repeats it is a
+    duplicate. ``run_id`` and ``run_identity`` are the run it reports on and which catalog run
+    that is, as this event states it; the first event of a run decides (see Store.receive).
+    ``history``: its records need the run's events stored before (a COMPLETE: what the run
+    read and wrote is what all its events named).
+    """
+
+    run_key: str
+    event_type: str
+    event_time: datetime
+    payload: JSON
+    warnings: tuple[str, ...] = ()
+    run_id: str | None = None
+    run_identity: JSON | None = None
+    history: bool = False

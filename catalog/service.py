@@ -34,7 +34,7 @@ from catalog.lineage import (
 )
 from catalog.matches import Match, likely_matches, table_name
 from catalog.pagination import MAX_PAGE, Page, PageRequest
-from catalog.store import audit, reads
+from catalog.store import aliases, audit, reads
 from catalog.store import tables as t
 from catalog.store.store import DATA_VERSION, SYNC_VERSION, Store, utcnow
 from catalog.trends import Trend, slower_tasks
@@ -172,9 +172,12 @@ class Catalog:
             return reads.read_run_by_external_id(s, source, external_id)
 
     def asset(self, uri: str) -> t.Asset | None:
+        """The asset ``uri`` names: its identity, else a name a source gives it (an alias such
+        as an OpenLineage symlink)."""
         with self.store.session() as s:
             identity, _ = self.store.identity.resolve(uri)
-            return reads.read_asset_by_uri(s, identity)
+            found = reads.read_asset_by_uri(s, identity)
+            return found or aliases.read_asset_by_alias(s, [uri, identity])
 
     # -- asset links --------------------------------------------------------------------------
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.console import Console
@@ -44,10 +43,11 @@ def ingest_openlineage(options: Options, files: tuple[Path, ...], batch_size: in
     Every event is checked against the spec first; a file with an invalid event loads nothing
     and names the event's line and field.
     """
+    from adapters.openlineage import Checked
     from api.openlineage import BadRequest, LineageIntake, parse_events
 
     settings = options.settings()
-    loaded: list[tuple[Path, list[dict[str, Any]]]] = []
+    loaded: list[tuple[Path, list[Checked]]] = []
     for path in files:
         try:
             text = path.read_text(encoding="utf-8")
@@ -57,7 +57,7 @@ def ingest_openlineage(options: Options, files: tuple[Path, ...], batch_size: in
             if _one_document(text):  # an event or an array, however it is laid out
                 loaded.append((path, parse_events(text.encode())))
                 continue
-            events = []
+            events: list[Checked] = []
             for n, line in enumerate(text.splitlines(), 1):
                 if line.strip():
                     try:
@@ -81,15 +81,21 @@ def ingest_openlineage(options: Options, files: tuple[Path, ...], batch_size: in
             disable=not console.is_terminal,
         ) as progress:
             task = progress.add_task("openlineage", total=total)
-            for _path, events in loaded:
+            duplicates = 0
+            for path, events in loaded:
+                for event in events:
+                    for warning in event.warnings:
+                        click.echo(f"warning: {path}: {warning}", err=True)
                 for i in range(0, len(events), batch_size):
                     part = events[i : i + batch_size]
-                    intake.write(part)
+                    duplicates += intake.write(part).duplicates
                     progress.advance(task, len(part))
     finally:
         store.close()
+    again = f" ({duplicates} of them stored before: not applied again)" if duplicates else ""
     click.echo(
         f"loaded {count(total, 'event', 'events')} from {count(len(files), 'file', 'files')}"
+        + again
     )
 
 

@@ -157,6 +157,10 @@ class Pipeline:
     )
     ui_url: str | None
     metadata: JSON
+    processing_type: str | None = strawberry.field(
+        description="How its runs process data: batch, streaming or service (continuous runs "
+        "with no natural end), as the tool says (OpenLineage jobType.processingType)."
+    )
 
     @classmethod
     def from_row(cls, row: t.Pipeline) -> Pipeline:
@@ -173,6 +177,7 @@ class Pipeline:
             paused=row.paused,
             ui_url=row.ui_url,
             metadata=JSON(row.meta),
+            processing_type=row.processing_type,
         )
 
     @strawberry.field
@@ -444,7 +449,10 @@ class AssetName:
 @strawberry.type(description="Another asset this one was linked to as the same dataset.")
 class AssetLink:
     other_pk: strawberry.Private[int]
-    reason: str = strawberry.field(description="`manual`: linked by hand.")
+    reason: str = strawberry.field(
+        description="`manual`: linked by hand; `symlink`: a source declared the one a symlink "
+        "of the other after naming it on its own."
+    )
     linked_by: str
     linked_at: datetime
     note: str | None

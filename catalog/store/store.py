@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from catalog.enums import SyncOutcome, SyncTrigger
 from catalog.errors import ConfigError, NotFoundError, TempoxError
 from catalog.identity import NO_RULES, IdentityRules
-from catalog.records import Batch
+from catalog.records import Batch, ReceivedEvent
 from catalog.secrets import redact, strip_userinfo
 from catalog.store import sync_requests
 from catalog.store import tables as t
@@ -23,6 +23,7 @@ from catalog.store.audit import write_audit
 from catalog.store.bulk import upsert
 from catalog.store.engine import make_engine
 from catalog.store.identity_apply import ensure_identity
+from catalog.store.lineage_events import Received, ToBatch, decide_runs, store_new_events
 from catalog.store.migrate import current_revision, head_revision, upgrade
 from catalog.store.writes import bump, write_batch
 
@@ -319,32 +320,66 @@ class Store:
         """
         now = utcnow()
         with self.transaction() as conn:
-            written = write_batch(conn, source_id, batch, now, self.identity)
-            values: dict[str, Any] = {
-                "cursor": dict(batch.cursor),
-                "batches": _sync.c.batches + 1,
-                "records": _sync.c.records + batch.size(),
-            }
-            if batch.notices is not None:
-                values["notices"] = list(batch.notices)
-            state = update(_sync).where(_sync.c.source_id == source_id)
-            if owner is not None:
-                state = state.where(_sync.c.lease_owner == owner)
-                if lease_ttl is not None:
-                    values["lease_expires_at"] = now + lease_ttl
-            if conn.execute(state.values(**values)).rowcount == 0 and owner is not None:
-                # Raising rolls the batch back: the worker that holds the lease writes it.
-                raise LeaseLost(
-                    f"source {source_id}: the lease of {owner!r} ran out and another worker "
-                    "took the source over"
-                )
-            # The data version moves only when the catalog changed, so caches keyed on it
-            # survive a sync that found nothing new; the sync state changed all the same.
-            bump(conn, SYNC_VERSION)
-            if written.changed:
-                bump(conn, DATA_VERSION)
-            if written.lineage_changed:
-                bump(conn, LINEAGE_VERSION)
+            self._commit(conn, source_id, batch, now, lease_ttl=lease_ttl, owner=owner)
+
+    def receive(
+        self,
+        source_id: int,
+        events: Sequence[ReceivedEvent],
+        to_batch: ToBatch,
+    ) -> Received:
+        """Store pushed events and write their records, in one transaction.
+
+        An event already stored (same run key, event type and event time) is a repeated
+        delivery: neither stored nor applied again. Each run's identity is the one its first
+        event stated (remembered by run id). ``to_batch`` gets the indexes of the events new
+        to the catalog, every run's decided identity and, by run key, the events stored before
+        that those needing them need (oldest first); it returns their records.
+        """
+        now = utcnow()
+        with self.transaction() as conn:
+            new, history = store_new_events(conn, source_id, events, now)
+            runs = decide_runs(conn, source_id, [events[i] for i in new], now)
+            if new:
+                self._commit(conn, source_id, to_batch(new, runs, history), now)
+        return Received(stored=len(new), duplicates=len(events) - len(new))
+
+    def _commit(
+        self,
+        conn: Connection,
+        source_id: int,
+        batch: Batch,
+        now: datetime,
+        *,
+        lease_ttl: timedelta | None = None,
+        owner: str | None = None,
+    ) -> None:
+        written = write_batch(conn, source_id, batch, now, self.identity)
+        values: dict[str, Any] = {
+            "cursor": dict(batch.cursor),
+            "batches": _sync.c.batches + 1,
+            "records": _sync.c.records + batch.size(),
+        }
+        if batch.notices is not None:
+            values["notices"] = list(batch.notices)
+        state = update(_sync).where(_sync.c.source_id == source_id)
+        if owner is not None:
+            state = state.where(_sync.c.lease_owner == owner)
+            if lease_ttl is not None:
+                values["lease_expires_at"] = now + lease_ttl
+        if conn.execute(state.values(**values)).rowcount == 0 and owner is not None:
+            # Raising rolls the batch back: the worker that holds the lease writes it.
+            raise LeaseLost(
+                f"source {source_id}: the lease of {owner!r} ran out and another worker "
+                "took the source over"
+            )
+        # The data version moves only when the catalog changed, so caches keyed on it survive
+        # a sync that found nothing new; the sync state changed all the same.
+        bump(conn, SYNC_VERSION)
+        if written.changed:
+            bump(conn, DATA_VERSION)
+        if written.lineage_changed:
+            bump(conn, LINEAGE_VERSION)
 
     # -- asset links ----------------------------------------------------------------------------
 

@@ -70,6 +70,7 @@ class Pipeline(SQLModel, table=True):
     paused: bool | None = None
     ui_url: str | None = None
     meta: dict[str, Any] = _json()
+    processing_type: str | None = Field(default=None, max_length=20)  # batch, streaming …
 
 
 class Task(SQLModel, table=True):
@@ -171,7 +172,8 @@ class AssetAlias(SQLModel, table=True):
 
 class AssetLink(SQLModel, table=True):
     """Two assets a person said are the same, though their identities differ (a table that two
-    tools name in two ways no rule covers). Stored once per pair, the lower id first."""
+    tools name in two ways no rule covers), or that a source declared the same (a symlink of one
+    named the other, already an asset). Stored once per pair, the lower id first."""
 
     __tablename__ = "asset_link"
     __table_args__ = (UniqueConstraint("asset_id", "other_id", name="uq_asset_link"),)
@@ -179,7 +181,7 @@ class AssetLink(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     asset_id: int = Field(foreign_key="asset.id", index=True)
     other_id: int = Field(foreign_key="asset.id", index=True)
-    reason: str = Field(max_length=20)  # "manual": linked by hand
+    reason: str = Field(max_length=20)  # "manual": linked by hand; "symlink": a source said so
     linked_by: str
     linked_at: datetime = _ts(nullable=False)
     note: str | None = None
@@ -420,6 +422,43 @@ class AlertLease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=50)
     owner: str | None = Field(default=None, max_length=200)
     expires_at: datetime | None = _ts()
+
+
+class LineageEvent(SQLModel, table=True):
+    """An OpenLineage event as it was received, once: a delivery repeated with the same run,
+    event type and event time (Marquez's identity of an event) is not stored or applied again.
+    ``run_key`` is the run id, or ``job:``/``dataset:`` and the name for an event without a run."""
+
+    __tablename__ = "lineage_event"
+    __table_args__ = (
+        UniqueConstraint(
+            "source_id", "run_key", "event_type", "event_time", name="uq_lineage_event"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="source.id")
+    run_key: str
+    event_type: str = Field(max_length=20)  # "" when the event has none
+    event_time: datetime = _ts(nullable=False)
+    received_at: datetime = _ts(nullable=False)
+    payload: dict[str, Any] = _json()
+    # Facets kept as sent but not read (they broke the spec), one line each.
+    warnings: list[str] = Field(default_factory=list, sa_column=Column(json_type(), nullable=False))
+
+
+class LineageRun(SQLModel, table=True):
+    """Which catalog run an OpenLineage run id belongs to, as its first event said: later events
+    may leave out the ``parent`` facet (see adapters.openlineage.run_identity)."""
+
+    __tablename__ = "lineage_run"
+    __table_args__ = (UniqueConstraint("source_id", "run_id", name="uq_lineage_run"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="source.id")
+    run_id: str
+    identity: dict[str, Any] = _json()
+    first_seen: datetime = _ts(nullable=False)
 
 
 class Meta(SQLModel, table=True):

@@ -36,10 +36,13 @@ from catalog.records import (
     Batch,
     EdgeRecord,
     NodeRef,
+    PipelineRecord,
     RunRecord,
 )
 from catalog.store import tables as t
+from catalog.store.aliases import link_symlinked, read_symlinks
 from catalog.store.bulk import upsert
+from catalog.symlinks import referenced, resolve_symlinks
 
 CHUNK = 900  # IN-list size: well under SQLite's bound-parameter limit on every build
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -86,8 +89,11 @@ def write_batch(
 ) -> WriteResult:
     """Write every record of ``batch`` for the source, its assets named canonically."""
     writer = _BatchWriter(conn, source_id, now)
-    lineage_changed = writer.write(canonical_batch(batch, identity))
-    return WriteResult(writer.changed, lineage_changed)
+    batch = canonical_batch(batch, identity)
+    batch = resolve_symlinks(batch, read_symlinks(conn, source_id, referenced(batch)))
+    lineage_changed = writer.write(batch)
+    linked = link_symlinked(conn, source_id, batch, now)
+    return WriteResult(writer.changed + linked, lineage_changed or linked > 0)
 
 
 def _happened_at(r: RunRecord) -> datetime:
@@ -215,8 +221,8 @@ class _BatchWriter:
     # -- pipelines and tasks ------------------------------------------------------------------
 
     def _write_pipelines(self, b: Batch) -> None:
-        rows = [
-            {
+        def row(p: PipelineRecord) -> dict[str, Any]:
+            return {
                 "source_id": self.source_id,
                 "external_id": p.external_id,
                 "name": p.name,
@@ -225,16 +231,28 @@ class _BatchWriter:
                 "schedule_active": p.schedule_active if p.schedule is not None else None,
                 "paused": p.paused,
                 "ui_url": p.ui_url,
+                "processing_type": p.processing_type,
                 "meta": dict(p.metadata),
             }
-            for p in b.pipelines
+
+        cols = [
+            "name",
+            "description",
+            "schedule",
+            "schedule_active",
+            "paused",
+            "ui_url",
+            "processing_type",
+            "meta",
         ]
-        self.upsert(
-            _pipeline,
-            rows,
-            ["source_id", "external_id"],
-            ["name", "description", "schedule", "schedule_active", "paused", "ui_url", "meta"],
-        )
+        keys = ["source_id", "external_id"]
+        self.upsert(_pipeline, [row(p) for p in b.pipelines if not p.partial], keys, cols)
+        # A partial record (one event's view) keeps what it does not state; metadata merges.
+        partial = [row(p) for p in b.pipelines if p.partial]
+        stored = self._pipeline_meta([r["external_id"] for r in partial])
+        for r in partial:
+            r["meta"] = merge_meta(stored.get(r["external_id"], {}), None, r["meta"], None)
+        self.upsert(_pipeline, partial, keys, cols, keep_existing=cols[1:-1])
         wanted = {p.external_id for p in b.pipelines}
         wanted.update(x.pipeline_id for x in b.tasks)
         wanted.update(r.pipeline_id for r in b.runs)
@@ -255,8 +273,20 @@ class _BatchWriter:
             )
             self.pipelines.update({ext: pid for ext, pid in self.conn.execute(q)})
         by_id = {self.pipelines[p.external_id]: p for p in b.pipelines}
-        self._replace_labels(_owner, "name", "pipeline", {i: p.owners for i, p in by_id.items()})
-        self._replace_labels(_tag, "tag", "pipeline", {i: p.tags for i, p in by_id.items()})
+        # A partial record that states no owners or tags leaves those stored.
+        owners = {i: p.owners for i, p in by_id.items() if p.owners or not p.partial}
+        tags = {i: p.tags for i, p in by_id.items() if p.tags or not p.partial}
+        self._replace_labels(_owner, "name", "pipeline", owners)
+        self._replace_labels(_tag, "tag", "pipeline", tags)
+
+    def _pipeline_meta(self, external_ids: list[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for part in chunks(sorted(external_ids)):
+            q = select(_pipeline.c.external_id, _pipeline.c.meta).where(
+                _pipeline.c.source_id == self.source_id, _pipeline.c.external_id.in_(part)
+            )
+            out.update({x: dict(m or {}) for x, m in self.conn.execute(q)})
+        return out
 
     def _write_tasks(self, b: Batch) -> None:
         pid = self.pipelines
@@ -392,8 +422,12 @@ class _BatchWriter:
                 .values(parent_run_id=bindparam("p"))
             )
             self.execute(stmt, parents)
+        # Observed records (events) state tags on some events only: none leaves those stored.
         self._replace_labels(
-            _tag, "tag", "run", {self.runs[r.external_id][0]: r.tags for r in runs}
+            _tag,
+            "tag",
+            "run",
+            {self.runs[r.external_id][0]: r.tags for r in runs if r.tags or not self.observing},
         )
         self._replace_labels(
             _owner, "name", "run", {self.runs[r.external_id][0]: r.owners for r in runs if r.owners}

@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from openlineage.client.generated import base
 
 from adapters.openlineage import (
     OpenLineageAdapter,
     OpenLineageConfig,
+    check_event,
     dataset_uri,
     event_time,
     events_to_batch,
+    run_identity,
 )
 from catalog.enums import AssetEventKind, RunStatus
 from tests.corpus import events
@@ -80,3 +83,44 @@ def test_names_and_push_only_fetch() -> None:
     assert dataset_uri("gs://b/", "/a.csv") == "gs://b/a.csv"
     assert dataset_uri("bigquery", "p.d.t") == "bigquery:p.d.t"
     assert list(OpenLineageAdapter("ol", OpenLineageConfig()).fetch(None)) == []
+
+
+def test_a_broken_facet_is_flagged_and_not_read() -> None:
+    event = events("simple_run_event")[0]
+    event["eventType"] = "COMPLETE"
+    event["inputs"][0]["inputFacets"] = {
+        "dataQualityMetrics": {"rowCount": 42},  # no columnMetrics
+        "dataQualityAssertions": {"assertions": [{"assertion": "unique", "success": True}]},
+    }
+    checked = check_event(event)
+    assert list(checked.problems) == ["inputs[0].inputFacets.dataQualityMetrics"]
+    (warning,) = checked.warnings
+    assert warning == (
+        "inputs[0].inputFacets.dataQualityMetrics.columnMetrics: required field is missing "
+        "(the facet inputs[0].inputFacets.dataQualityMetrics is kept as sent, not read)"
+    )
+    b = events_to_batch([checked])
+    consumed = next(e for e in b.asset_events if e.kind is AssetEventKind.CONSUMED)
+    assert consumed.row_count is None
+    assert [c.check_name for c in b.check_results] == ["unique"]
+
+
+def test_a_job_event_may_carry_an_event_type() -> None:
+    event = events("simple_run_event")[0]
+    del event["run"]
+    assert check_event(event).kind is base.JobEvent
+
+
+def test_the_first_event_decides_the_run_and_later_ones_follow() -> None:
+    start, complete = events("simple_run_event")[0], events("simple_run_event")[0]
+    parent = {"run": {"runId": "dag-run"}, "job": {"namespace": "ns", "name": "dag"}}
+    start["eventType"], complete["eventType"] = "START", "COMPLETE"
+    start["run"]["facets"]["parent"] = parent
+    assert run_identity(start) == {"parent": parent, "attempt": 1, "map_index": -1}
+    assert run_identity(complete) == {}
+    b = events_to_batch([start, complete])
+    assert [p.external_id for p in b.pipelines] == ["ns:dag"]
+    assert [tr.status for tr in b.task_runs] == [RunStatus.RUNNING, RunStatus.SUCCESS]
+    # Decided before (the store remembers it): a COMPLETE alone follows too.
+    alone = events_to_batch([complete], runs={complete["run"]["runId"]: run_identity(start)})
+    assert [tr.run_id for tr in alone.task_runs] == ["dag-run"]

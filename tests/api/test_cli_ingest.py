@@ -67,3 +67,23 @@ def test_a_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["ingest", "openlineage", str(bad)])
     assert result.exit_code == 1
     assert result.stderr.strip() == f"error: {bad}: not UTF-8 text (byte 43)"
+
+
+def test_ingest_again_applies_nothing_and_names_flagged_facets(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEMPOX_DATABASE_URL", sqlite_url)
+    monkeypatch.chdir(tmp_path)
+    event = events("simple_run_event")[0]
+    event["inputs"][0]["inputFacets"] = {"dataQualityMetrics": {"rowCount": 1}}  # incomplete
+    file = tmp_path / "events.ndjson"
+    file.write_text(json.dumps(event) + "\n")
+    first = CliRunner().invoke(main, ["ingest", "openlineage", str(file)])
+    assert first.exit_code == 0, first.output
+    assert first.output.endswith("loaded 1 event from 1 file\n")
+    assert (
+        f"warning: {file}: inputs[0].inputFacets.dataQualityMetrics.columnMetrics: required "
+        "field is missing" in first.output
+    )
+    again = CliRunner().invoke(main, ["ingest", "openlineage", str(file)])
+    assert "loaded 1 event from 1 file (1 of them stored before: not applied again)" in again.output

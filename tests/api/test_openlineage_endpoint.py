@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import gzip
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -261,21 +262,6 @@ def test_nan_and_infinity_are_refused(
     ("path", "value", "message"),
     [
         (
-            "outputs.0.outputFacets.outputStatistics",
-            {"rowCount": 2**63},
-            "outputs[0].outputFacets.outputStatistics.rowCount: 9223372036854775808 is out of",
-        ),
-        (
-            "outputs.0.outputFacets.outputStatistics",
-            {"rowCount": 1, "size": -(2**63) - 1},
-            "outputs[0].outputFacets.outputStatistics.size: -9223372036854775809 is out of range",
-        ),
-        (
-            "inputs.0.inputFacets.dataQualityMetrics",
-            {"rowCount": 10**30, "columnMetrics": {}},
-            "inputs[0].inputFacets.dataQualityMetrics.rowCount: 1000000000000000000000000000000",
-        ),
-        (
             "run.facets.airflow.taskInstance",
             {"try_number": 2**63},
             "run.facets.airflow.taskInstance.try_number: 9223372036854775808 is out of range",
@@ -290,14 +276,61 @@ def test_nan_and_infinity_are_refused(
 def test_integers_out_of_range_are_refused(
     http: TestClient, store: Store, path: str, value: Any, message: str
 ) -> None:
+    # The Airflow facet names the task run an event is (its attempt and map index).
     e = _with(path, value)
-    if "airflow" in e["run"]["facets"]:
-        e["run"]["facets"]["airflow"].update(_producer="p", _schemaURL="s")
-        e["run"]["facets"]["parent"] = {
-            "run": {"runId": "0193a0b6-2a8e-7c6e-9b1a-3f1c1f0e9a02"},
-            "job": {"namespace": "ns", "name": "dag"},
-        }
+    e["run"]["facets"]["airflow"].update(_producer="p", _schemaURL="s")
+    e["run"]["facets"]["parent"] = {
+        "run": {"runId": "0193a0b6-2a8e-7c6e-9b1a-3f1c1f0e9a02"},
+        "job": {"namespace": "ns", "name": "dag"},
+    }
     _refused(http, store, _raw(e), message)
+
+
+def _flagged(http: TestClient, store: Store, body: bytes, facet: str, message: str) -> None:
+    """Stored, the facet kept as sent and named in the answer's warnings."""
+    response = http.post(URL, content=body, headers=JSON)
+    assert response.status_code == 201, response.text[:500]
+    (warning,) = response.json()["warnings"]
+    assert warning.startswith(message), warning
+    assert f"the facet {facet} is kept as sent, not read" in warning
+    with store.session() as s:
+        (stored,) = s.scalars(select(t.LineageEvent))
+    assert stored.warnings == [warning]
+    holder, _, name = facet.rpartition(".")
+    node: Any = stored.payload
+    for key in holder.replace("[", ".").replace("]", "").split("."):
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    assert name in node  # kept as sent
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (
+            "outputs.0.outputFacets.outputStatistics",
+            {"rowCount": 2**63},
+            "outputs[0].outputFacets.outputStatistics.rowCount: 9223372036854775808 is out of",
+        ),
+        (
+            "outputs.0.outputFacets.outputStatistics",
+            {"rowCount": 1, "size": -(2**63) - 1},
+            "outputs[0].outputFacets.outputStatistics.size: -9223372036854775809 is out of range",
+        ),
+        (
+            "inputs.0.inputFacets.dataQualityMetrics",
+            {"rowCount": 10**30, "columnMetrics": {}},
+            "inputs[0].inputFacets.dataQualityMetrics.rowCount: 1000000000000000000000000000000",
+        ),
+    ],
+)
+def test_integers_out_of_range_in_a_facet_flag_the_facet(
+    http: TestClient, store: Store, path: str, value: Any, message: str
+) -> None:
+    e = _with(path, value, kind="COMPLETE")
+    _flagged(http, store, _raw(e), re.sub(r"\.(\d+)\.", r"[\1].", path), message)
+    with store.session() as s:
+        counts = [a.row_count for a in s.scalars(select(t.AssetEvent))]
+    assert counts == [None, None]  # the facet is not read
 
 
 def test_a_row_count_over_32_bits_is_kept_in_the_event(http: TestClient, store: Store) -> None:
@@ -320,25 +353,38 @@ def test_a_row_count_over_32_bits_is_kept_in_the_event(http: TestClient, store: 
         ("eventTime", "9999-12-31T23:59:59-14:00", "out of range: in UTC it must fall between"),
         ("eventTime", "0001-01-01T00:00:00Z", "eventTime: '0001-01-01T00:00:00Z' is not a time"),
         ("eventTime", "2024-05-01T24:00:00Z", "eventTime: '2024-05-01T24:00:00Z' is not a time"),
-        (
-            "run.facets.nominalTime",
-            {"nominalStartTime": "0001-01-01T00:00:00+14:00"},
-            "run.facets.nominalTime.nominalStartTime: '0001-01-01T00:00:00+14:00' is not a time",
-        ),
-        (
-            "run.facets.nominalTime",
-            {"nominalStartTime": "2024-05-01T10:00:00Z", "nominalEndTime": "2024-05-01T24:00Z"},
-            "run.facets.nominalTime.nominalEndTime: '2024-05-01T24:00Z' is not a time",
-        ),
     ],
 )
 def test_times_out_of_range_are_refused(
     http: TestClient, store: Store, path: str, value: Any, message: str
 ) -> None:
-    e = _with(path, value)
-    if isinstance(value, dict):
-        value.update(_producer="p", _schemaURL="s")
-    _refused(http, store, _raw(e), message)
+    _refused(http, store, _raw(_with(path, value)), message)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            {"nominalStartTime": "0001-01-01T00:00:00+14:00"},
+            "run.facets.nominalTime.nominalStartTime: '0001-01-01T00:00:00+14:00' is not a time",
+        ),
+        (
+            {"nominalStartTime": "2024-05-01T10:00:00Z", "nominalEndTime": "2024-05-01T24:00Z"},
+            "run.facets.nominalTime.nominalEndTime: '2024-05-01T24:00Z' is not a time",
+        ),
+    ],
+)
+def test_times_out_of_range_in_a_facet_flag_the_facet(
+    http: TestClient, store: Store, value: Any, message: str
+) -> None:
+    value.update(_producer="p", _schemaURL="s")
+    _flagged(
+        http, store, _raw(_with("run.facets.nominalTime", value)), "run.facets.nominalTime", message
+    )
+    run = Catalog(store).run_by_external_id("openlineage", RUN_ID)
+    assert run is not None
+    assert run.logical_date is None  # not read
+    assert run.meta["openlineage"]["run_facets"]["nominalTime"] == value  # kept as sent
 
 
 def test_extreme_times_inside_the_range_are_kept(http: TestClient, store: Store) -> None:

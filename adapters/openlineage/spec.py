@@ -6,6 +6,12 @@ objects (they would drop what they do not model), this walks the JSON beside the
 the first field that breaks the spec, by its path. Unknown keys and custom facets are allowed, as
 the spec allows them. Facets the intake reads are checked against their own generated classes.
 
+A facet that breaks the spec does not refuse its event (producers send incomplete facets: a
+``dataQualityMetrics`` without ``columnMetrics``): its problem goes to :class:`FacetProblems` and
+the facet is kept as sent but not read. Two facets refuse the event, as a broken field of the
+event itself does, and as Marquez refuses it: ``parent``, which decides which run an event
+belongs to, and a dataset's ``schema``, which says what the dataset is.
+
 Beyond the spec, what the catalog could not store is refused here too: an integer the spec types
 as one must fit in 64 bits (a Java ``long``, as Marquez reads them), and a time the intake reads
 (``eventTime``, ``nominalTime``) must parse and, in UTC, fall between :data:`MIN_TIME` and
@@ -27,14 +33,26 @@ from openlineage.client.generated import (
     base,
     column_lineage_dataset,
     data_quality_assertions_dataset,
+    data_quality_metrics_dataset,
     data_quality_metrics_input_dataset,
+    dataset_type_dataset,
+    documentation_dataset,
+    documentation_job,
     error_message_run,
+    job_dependencies_run,
     job_type_job,
     nominal_time_run,
     output_statistics_output_dataset,
+    ownership_dataset,
+    ownership_job,
     parent_run,
     processing_engine_run,
+    schema_dataset,
     symlinks_dataset,
+    tags_dataset,
+    tags_job,
+    tags_run,
+    test_run,
 )
 
 __all__ = [
@@ -42,6 +60,7 @@ __all__ = [
     "INT64_MIN",
     "MAX_TIME",
     "MIN_TIME",
+    "FacetProblems",
     "SpecError",
     "check_event",
     "event_class",
@@ -55,29 +74,57 @@ MIN_TIME = datetime(1, 1, 1, tzinfo=UTC) + timedelta(days=1)
 MAX_TIME = datetime(9999, 12, 31, tzinfo=UTC) - timedelta(microseconds=1)
 _MAX_PROBLEM = 300
 _FRACTION = re.compile(r"(\.\d{6})\d+")
+_DATE_TIME = re.compile(r"\s*[+-]?\d{4,}-\d{2}-\d{2}[Tt ]\d{2}")
 
 # Marquez accepts any run id (it derives a UUID from one that is not), and so do real producers
 # (the corpus' simple_run_event sends "run_id"): the client's UUID check is not applied.
-_SKIPPED_CHECKS = frozenset({(base.Run, "runId"), (parent_run.Run, "runId")})
+_SKIPPED_CHECKS = frozenset(
+    {
+        (base.Run, "runId"),
+        (parent_run.Run, "runId"),
+        (job_dependencies_run.RunIdentifier, "runId"),
+    }
+)
 # Times the intake reads, so they must be times the catalog can store (see parse_time).
 _TIME_FIELDS = frozenset(
     {
         (base.BaseEvent, "eventTime"),
         (nominal_time_run.NominalTimeRunFacet, "nominalStartTime"),
         (nominal_time_run.NominalTimeRunFacet, "nominalEndTime"),
+        (data_quality_metrics_dataset.DataQualityMetricsDatasetFacet, "lastUpdated"),
+        (data_quality_metrics_input_dataset.DataQualityMetricsInputDatasetFacet, "lastUpdated"),
     }
 )
+# Facets that, broken, refuse the event (see the module's docstring).
+_REFUSING_FACETS = ("run.facets.parent",)
+_REFUSING_DATASET_FACETS = (".facets.schema",)
 
 _RUN_FACETS: Mapping[str, type[Any]] = {
     "parent": parent_run.ParentRunFacet,
     "errorMessage": error_message_run.ErrorMessageRunFacet,
     "nominalTime": nominal_time_run.NominalTimeRunFacet,
     "processing_engine": processing_engine_run.ProcessingEngineRunFacet,
+    "tags": tags_run.TagsRunFacet,
+    "test": test_run.TestRunFacet,
+    "jobDependencies": job_dependencies_run.JobDependenciesRunFacet,
 }
-_JOB_FACETS: Mapping[str, type[Any]] = {"jobType": job_type_job.JobTypeJobFacet}
+_JOB_FACETS: Mapping[str, type[Any]] = {
+    "jobType": job_type_job.JobTypeJobFacet,
+    "ownership": ownership_job.OwnershipJobFacet,
+    "documentation": documentation_job.DocumentationJobFacet,
+    "tags": tags_job.TagsJobFacet,
+}
 _DATASET_FACETS: Mapping[str, type[Any]] = {
     "columnLineage": column_lineage_dataset.ColumnLineageDatasetFacet,
     "symlinks": symlinks_dataset.SymlinksDatasetFacet,
+    "ownership": ownership_dataset.OwnershipDatasetFacet,
+    "documentation": documentation_dataset.DocumentationDatasetFacet,
+    "datasetType": dataset_type_dataset.DatasetTypeDatasetFacet,
+    "tags": tags_dataset.TagsDatasetFacet,
+    "dataQualityMetrics": data_quality_metrics_dataset.DataQualityMetricsDatasetFacet,
+    "schema": schema_dataset.SchemaDatasetFacet,
+    # dbt-ol sends the assertions both as an input facet and as a dataset facet.
+    "dataQualityAssertions": data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet,
 }
 _INPUT_FACETS: Mapping[str, type[Any]] = {
     "dataQualityMetrics": data_quality_metrics_input_dataset.DataQualityMetricsInputDatasetFacet,
@@ -99,30 +146,40 @@ class SpecError(ValueError):
         self.problem = problem
 
 
-def check_event(event: object) -> type[base.BaseEvent]:
+class FacetProblems(dict[str, SpecError]):
+    """Facets that break the spec, by their path (``inputs[0].inputFacets.dataQualityMetrics``):
+    kept as sent, never read."""
+
+    def add(self, facet_path: str, error: SpecError) -> None:
+        self.setdefault(facet_path, error)
+
+
+def check_event(event: object, problems: FacetProblems | None = None) -> type[base.BaseEvent]:
     """Raise :class:`SpecError` unless ``event`` is a valid Run, Dataset or Job event.
 
     Returns the event's class. An event with ``run`` is a RunEvent, one with ``dataset`` a
-    DatasetEvent, any other a JobEvent (the spec tells them apart by shape, not by a tag).
+    DatasetEvent, any other a JobEvent (the spec tells them apart by shape, not by a tag). A
+    facet that breaks the spec goes to ``problems`` (refused when None).
     """
     if not isinstance(event, dict):
         raise SpecError("", f"an event is a JSON object, not {_kind(event)}")
     cls = event_class(event)
-    _check(event, cls, "")
+    _check(event, cls, "", problems)
     return cls
 
 
 def event_class(event: Mapping[str, Any]) -> type[base.BaseEvent]:
     """RunEvent, DatasetEvent or JobEvent, by shape: what every reader of an event must go by
-    (a RunEvent may carry a stray ``dataset`` key, which the spec lets it)."""
-    if "run" in event or "eventType" in event:
+    (a RunEvent may carry a stray ``dataset`` key, which the spec lets it, and a JobEvent an
+    ``eventType``, which Marquez accepts)."""
+    if "run" in event:
         return base.RunEvent
     if "dataset" in event:
         return base.DatasetEvent
     return base.JobEvent
 
 
-def _check(value: Any, tp: Any, path: str) -> None:
+def _check(value: Any, tp: Any, path: str, problems: FacetProblems | None = None) -> None:
     origin = typing.get_origin(tp)
     if tp is Any or tp is object:
         return
@@ -132,7 +189,7 @@ def _check(value: Any, tp: Any, path: str) -> None:
             return
         real = [o for o in options if o is not type(None)]
         if len(real) == 1:
-            _check(value, real[0], path)
+            _check(value, real[0], path, problems)
             return
         for option in real:
             try:
@@ -147,15 +204,23 @@ def _check(value: Any, tp: Any, path: str) -> None:
         if not isinstance(value, dict):
             raise SpecError(path, f"expected an object, got {_kind(value)}")
         _, item = typing.get_args(tp)
+        facets = _is_facets(path)
         for k, v in value.items():
-            _check(v, _facet_class(path, k) or item, _join(path, k))
+            where = _join(path, k)
+            if not facets or problems is None or _refuses(where):
+                _check(v, _facet_class(path, k) or item, where, problems)
+                continue
+            try:
+                _check(v, _facet_class(path, k) or item, where)
+            except SpecError as exc:
+                problems.add(where, exc)
         return
     if origin is list:
         if not isinstance(value, list):
             raise SpecError(path, f"expected an array, got {_kind(value)}")
         (item,) = typing.get_args(tp)
         for i, v in enumerate(value):
-            _check(v, item, f"{path}[{i}]")
+            _check(v, item, f"{path}[{i}]", problems)
         return
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         allowed = [m.value for m in tp]
@@ -163,7 +228,7 @@ def _check(value: Any, tp: Any, path: str) -> None:
             raise SpecError(path, f"{_show(value)} is not one of {', '.join(map(str, allowed))}")
         return
     if isinstance(tp, type) and attr.has(tp):
-        _check_object(value, tp, path)
+        _check_object(value, tp, path, problems)
         return
     if tp is bool:
         ok = isinstance(value, bool)
@@ -181,7 +246,9 @@ def _check(value: Any, tp: Any, path: str) -> None:
         raise SpecError(path, f"expected {_name(tp)}, got {_kind(value)} {_show(value)}")
 
 
-def _check_object(value: Any, cls: type[Any], path: str) -> None:
+def _check_object(
+    value: Any, cls: type[Any], path: str, problems: FacetProblems | None = None
+) -> None:
     if not isinstance(value, dict):
         raise SpecError(path, f"expected an object ({cls.__name__}), got {_kind(value)}")
     hints = _hints(cls)
@@ -192,7 +259,7 @@ def _check_object(value: Any, cls: type[Any], path: str) -> None:
                 raise SpecError(where, "required field is missing")
             continue
         item = value[field.name]
-        _check(item, hints[field.name], where)
+        _check(item, hints[field.name], where, problems)
         if (
             field.validator is not None
             and item is not None
@@ -216,7 +283,10 @@ def _is(cls: type[Any], name: str, fields: frozenset[tuple[type[Any], str]]) -> 
 
 def parse_time(text: str) -> datetime:
     """A time as the intake reads it: ISO 8601, nanoseconds cut to microseconds, no zone
-    meaning UTC; returned in UTC. ``ValueError`` unless it lies in ``MIN_TIME..MAX_TIME``."""
+    meaning UTC; returned in UTC. ``ValueError`` unless it has a time of day (the spec's
+    ``date-time``; a date alone is not one) and lies in ``MIN_TIME..MAX_TIME``."""
+    if not _DATE_TIME.match(text):
+        raise ValueError("it has no time of day (the spec's date-time needs a date and a time)")
     try:
         parsed = datetime.fromisoformat(_FRACTION.sub(r"\1", text.strip()))
         utc = parsed.astimezone(UTC) if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
@@ -237,6 +307,18 @@ def _hints(cls: type[Any]) -> dict[str, Any]:
     if cls not in _HINTS:
         _HINTS[cls] = typing.get_type_hints(cls)
     return _HINTS[cls]
+
+
+def _refuses(facet_path: str) -> bool:
+    return facet_path in _REFUSING_FACETS or (
+        facet_path.endswith(_REFUSING_DATASET_FACETS)
+        and facet_path.startswith(("inputs[", "outputs[", "dataset."))
+    )
+
+
+def _is_facets(path: str) -> bool:
+    """Whether ``path`` is an object of facets (``run.facets``, ``inputs[0].inputFacets``)."""
+    return path.endswith((".facets", ".inputFacets", ".outputFacets"))
 
 
 def _facet_class(path: str, name: str) -> type[Any] | None:
