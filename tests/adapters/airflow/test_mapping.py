@@ -726,6 +726,10 @@ def test_the_whole_recording_is_written_to_the_store(store: Store) -> None:
         "tag": 8,
         "api_token": 0,  # nobody signs in to replay a recording
         "audit_event": 0,
+        "alert": 0,  # alerting state: no rules here
+        "alert_lease": 0,
+        "alert_outbox": 0,
+        "alert_rule": 0,
         "lineage_event": 0,  # OpenLineage events as received: none from a pull adapter
         "lineage_run": 0,
     }

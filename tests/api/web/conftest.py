@@ -40,7 +40,7 @@ def _same_origin(url: str, origin: str) -> bool:
     return (parts.scheme, parts.netloc) == (base.scheme, base.netloc)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_session() -> Iterator[Playwright]:
     if not (BUILD / "index.html").is_file():
         pytest.fail("the web UI is not built: run `make install`")
@@ -48,7 +48,7 @@ def playwright_session() -> Iterator[Playwright]:
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_session: Playwright) -> Iterator[Browser]:
     executable = ensure_debian_package(CHROMIUM, "chromium")
     browser = playwright_session.chromium.launch(executable_path=executable)

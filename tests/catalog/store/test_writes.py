@@ -47,6 +47,10 @@ def test_same_batch_twice_changes_nothing(store: Store) -> None:
         "check_result": 1,
         "column_lineage": 0,
         "lineage_edge": 4,
+        "alert": 0,  # alerting state: no rules here
+        "alert_lease": 0,
+        "alert_outbox": 0,
+        "alert_rule": 0,
         "lineage_event": 0,  # OpenLineage events as received; a sync has none
         "lineage_run": 0,
         "meta": 2,
