@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from adapters.synthetic import SyntheticAdapter
+from benchmarks import graphql_vs_plain
 from benchmarks.failed_runs import bench_failed_runs
 from benchmarks.ingest import ingest, raw_copy
 from benchmarks.lineage import bench_lineage
@@ -77,6 +78,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", type=float, default=0.1, help="1.0 = 1M runs (default 0.1)")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--output", type=Path, default=HERE / "results" / "latest.json")
+    parser.add_argument(
+        "--no-http",
+        dest="http",
+        action="store_false",
+        help="skip GraphQL vs a plain JSON endpoint over HTTP (benchmarks/graphql_vs_plain.py)",
+    )
+    parser.add_argument("--http-seconds", type=int, default=3, help="per wrk burst")
     args = parser.parse_args(argv)
 
     config = estate_config(args.scale)
@@ -115,9 +123,23 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(results["lineage"], indent=2), flush=True)
         store.close()
 
+    if args.http:
+        # Its own, smaller estate ending today: failedRuns of the last seven days finds runs.
+        results["graphql_vs_plain"] = graphql_vs_plain.bench(
+            args.database,
+            seconds=args.http_seconds,
+            rounds=3,
+            connections=16,
+            pipelines=max(10, round(2000 * args.scale)),
+            runs_per_pipeline=20,
+            log_folder=args.output.parent,
+        )
+
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2, default=str))
     print(report(results))
+    if args.http:
+        print(graphql_vs_plain.report([results["graphql_vs_plain"]]))
 
 
 def report(r: dict[str, Any]) -> str:
