@@ -25,6 +25,7 @@ from api import jsonsafe
 from api.auth.graphql import required_scopes
 from api.auth.middleware import authorize
 from api.cache import Encoded, ResponseCache, is_query
+from api.direct import DirectPath
 from api.limits.runner import QueryRunner, QueryTimeout
 from api.refusal import Refusal
 from api.schema import schema
@@ -60,6 +61,8 @@ class GraphQLApp(GraphQL[Context, None]):
             if cache and limits.cache_bytes > 0
             else None
         )
+        # The list operations of graphql/operations, answered without the general executor.
+        self.direct = DirectPath(schema._schema)
         self.runner = QueryRunner(
             concurrency=limits.max_concurrent_queries,
             queue=limits.max_queued_queries,
@@ -109,7 +112,13 @@ class GraphQLApp(GraphQL[Context, None]):
             authorize(request, set(required_scopes(query, operation, FIELD_SCOPES)))
             self._check_size(query)
 
+        compiled = None if query is None else self.direct.match(query, operation)
+
         async def execute() -> ExecutionResult:
+            if compiled is not None:
+                data = self.direct.answer(compiled, request_data.variables, context)
+                if data is not None:
+                    return ExecutionResult(data=data, errors=None)
             return await GraphQL.execute_single(
                 self, request, request_adapter, sub_response, context, root_value, request_data
             )

@@ -32,8 +32,9 @@ class Plain:
     """One DB-API connection per thread (uvicorn runs the endpoints on its loop: one)."""
 
     def __init__(self, url: str) -> None:
-        self.engine = create_engine(url)
-        self.sqlite = self.engine.dialect.name == "sqlite"
+        self.sqlite = url.startswith("sqlite")
+        # Each statement on its own: no transaction held open between requests.
+        self.engine = create_engine(url, isolation_level="AUTOCOMMIT")
         self.p = "?" if self.sqlite else "%s"
         self._local = threading.local()
 
@@ -234,7 +235,7 @@ class Plain:
             return {"lineage": {"__typename": "NotFound", "message": "no such asset"}}
         cur.execute(
             "WITH RECURSIVE reach(kind, id, depth) AS ("
-            f" SELECT 'asset', {self.p}, 0"
+            f" SELECT CAST('asset' AS VARCHAR(10)), CAST({self.p} AS INTEGER), 0"
             " UNION"
             " SELECT e.to_kind, e.to_id, reach.depth + 1 FROM lineage_edge e JOIN reach"
             " ON e.from_kind = reach.kind AND e.from_id = reach.id"

@@ -30,6 +30,7 @@ from catalog.lineage import (
     LineageResult,
     Node,
 )
+from catalog.listing import Listing
 from catalog.matches import Match, likely_matches
 from catalog.pagination import MAX_PAGE, Page, PageRequest
 from catalog.store import audit, reads
@@ -56,6 +57,7 @@ class Catalog:
         self.store = store
         self.clock = clock
         self.lineage_graph = LineageGraph(store)
+        self.listing = Listing(store)  # pages with the rows their answers show
 
     def data_version(self) -> int:
         """Changes whenever a sync or an event commits: a key for caching whole responses."""
