@@ -2,9 +2,11 @@
 
 The catalog changes only when a sync or an event commits, and every such commit moves the
 store's ``data_version``. So a query's answer is a pure function of (document, variables,
-operation, data version) — unless it depends on the time of asking ("failed in the last seven
-days", "stale now"); such answers read the request's clock and are never cached. A response
-with errors is never cached either. Several API processes each keep their own cache; the
+operation, data version) — and, when it depends on the time of asking ("failed in the last
+seven days", "stale now"), of the request's "now", which the app rounds down to a few seconds
+(``api.schema.context.CLOCK_STEP``): such an answer is kept with the "now" it was computed at
+and served only to requests whose rounded "now" is the same. A response with errors is never
+cached. Several API processes each keep their own cache; the
 version lives in the shared store, so none of them can serve an answer older than a commit.
 """
 
@@ -12,8 +14,10 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import datetime
 from typing import Any
 
+import orjson
 from cachetools import LRUCache
 from graphql import GraphQLError, OperationType, get_operation_ast
 from strawberry.types.execution import ExecutionResult
@@ -36,7 +40,10 @@ class Encoded(dict[str, Any]):
 
 
 def encode(data: Any) -> bytes:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    try:
+        return orjson.dumps(data)
+    except TypeError:  # an integer beyond 64 bits in a JSON scalar: the standard library's turn
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 class ResponseCache:
@@ -49,9 +56,9 @@ class ResponseCache:
     ) -> None:
         self.max_bytes = max_bytes
         self.max_entry_bytes = min(max_entry_bytes, max_bytes)
-        # An entry is (answer, bytes it holds): the key's text counts too, since a 1 MB
-        # document is 1 MB held.
-        self._entries: LRUCache[Key, tuple[bytes, int]] = LRUCache(
+        # An entry is (answer, bytes it holds, the "now" it was computed at when it read the
+        # clock): the key's text counts too, since a 1 MB document is 1 MB held.
+        self._entries: LRUCache[Key, tuple[bytes, int, datetime | None]] = LRUCache(
             maxsize=max(max_bytes, 1), getsizeof=lambda entry: entry[1]
         )
         self._lock = threading.Lock()
@@ -70,24 +77,30 @@ class ResponseCache:
     ) -> Key:
         return (query, json.dumps(variables or {}, sort_keys=True, default=str), operation, version)
 
-    def get(self, key: Key) -> ExecutionResult | None:
+    def get(self, key: Key, now: datetime | None = None) -> ExecutionResult | None:
+        """The answer kept for ``key``; one computed at another "now" than ``now`` is stale."""
         with self._lock:
             entry = self._entries.get(key)
+            if entry is not None and entry[2] is not None and entry[2] != now:
+                entry = None
             if entry is None:
                 self.misses += 1
                 return None
             self.hits += 1
         return ExecutionResult(data=Encoded(entry[0]), errors=None)
 
-    def put(self, key: Key, result: ExecutionResult) -> ExecutionResult:
-        """Keep ``result`` if it may be kept; returns what to answer with (encoded once)."""
+    def put(
+        self, key: Key, result: ExecutionResult, now: datetime | None = None
+    ) -> ExecutionResult:
+        """Keep ``result`` if it may be kept (with the "now" it read, if it read the clock);
+        returns what to answer with (encoded once)."""
         if result.errors or result.data is None or result.extensions:
             return result
         answer = encode(result.data)
         held = len(answer) + len(key[0]) + len(key[1]) + ENTRY_OVERHEAD
         if held <= self.max_entry_bytes:
             with self._lock:
-                self._entries[key] = (answer, held)
+                self._entries[key] = (answer, held, now)
         return ExecutionResult(data=Encoded(answer), errors=None)
 
 

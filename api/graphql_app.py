@@ -8,7 +8,6 @@ document, then refuses one that would cost too much (:class:`api.limits.cost.Cos
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from graphql import GraphQLError
@@ -24,12 +23,12 @@ from strawberry.types.execution import ExecutionResult
 from api import jsonsafe
 from api.auth.graphql import required_scopes
 from api.auth.middleware import authorize
-from api.cache import Encoded, ResponseCache, is_query
+from api.cache import Encoded, ResponseCache, encode, is_query
 from api.direct import DirectPath
 from api.limits.runner import QueryRunner, QueryTimeout
 from api.refusal import Refusal
 from api.schema import schema
-from api.schema.context import Context, run_sync
+from api.schema.context import CLOCK_STEP, Context, run_sync
 from api.schema.mutation import FIELD_SCOPES
 from catalog.auth.principal import Scope as Needed
 from catalog.auth.tokens import Tokens
@@ -94,7 +93,7 @@ class GraphQLApp(GraphQL[Context, None]):
         if isinstance(data, dict) and isinstance(data.get("data"), Encoded) and len(data) == 1:
             raw: bytes = data["data"].raw
             return b'{"data":' + raw + b"}"  # a cached answer, as it was encoded
-        return json.dumps(data, separators=(",", ":"))
+        return encode(data)
 
     async def execute_single(
         self,
@@ -133,12 +132,13 @@ class GraphQLApp(GraphQL[Context, None]):
             return await self._run(execute)
         version = await run_sync(self.catalog.data_version)
         key = cache.key(query, request_data.variables, operation, version)
-        cached = cache.get(key)
+        now = context.instant()
+        cached = cache.get(key, now)
         if cached is not None:
             return cached
         result = await self._run(execute)
-        if not context.read_clock and not context.uncacheable:
-            return cache.put(key, result)
+        if not context.uncacheable:
+            return cache.put(key, result, now if context.read_clock else None)
         return result
 
     async def _run(self, execute: Any) -> ExecutionResult:
@@ -169,6 +169,7 @@ class GraphQLApp(GraphQL[Context, None]):
             tokens=self.tokens,
             auth_required=self.auth_required,
             max_query_cost=self.limits.max_query_cost,
+            clock_step=CLOCK_STEP,
         )
 
 

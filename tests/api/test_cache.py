@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from strawberry.types.execution import ExecutionResult
 
 from api.app import create_app
 from api.cache import ResponseCache, is_query
+from api.schema.context import CLOCK_STEP, round_down
 from catalog.config import LimitSettings
 from catalog.enums import RunStatus
 from catalog.records import Batch, RunRecord
@@ -66,14 +68,82 @@ def test_a_commit_invalidates_every_cached_answer(
     assert client.data(WINDOW)["failedRuns"]["totalCount"] == before + 1
 
 
-def test_answers_that_depend_on_now_are_never_cached(
-    counted: tuple[GraphQLClient, list[str]],
+class Clock:
+    """The catalog's clock, moved by the test."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+@pytest.fixture
+def clocked(catalog: Catalog) -> Iterator[tuple[GraphQLClient, list[str], Clock]]:
+    clock = Clock(NOW + timedelta(seconds=1))
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = catalog.store.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with TestClient(create_app(catalog=Catalog(catalog.store, clock=clock))) as http:
+            yield GraphQLClient(http), statements, clock
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+LAST_WEEK = "{ failedRuns { totalCount } }"
+
+
+def test_answers_that_depend_on_now_are_cached_while_the_rounded_now_stands(
+    clocked: tuple[GraphQLClient, list[str], Clock],
 ) -> None:
-    client, statements = counted
-    client.data("{ failedRuns { totalCount } }")
+    client, statements, clock = clocked
+    assert timedelta(seconds=5) == CLOCK_STEP
+    first = client.data(LAST_WEEK)
+    clock.at = NOW + timedelta(seconds=4.999)  # still NOW, rounded down to 5 s
     statements.clear()
-    client.data("{ failedRuns { totalCount } }")
-    assert len(statements) > 1  # executed again: "the last seven days" moves with the clock
+    assert client.data(LAST_WEEK) == first
+    assert len(statements) == 1  # the version check: answered from the cache
+    clock.at = NOW + timedelta(seconds=5)  # the next step: "the last seven days" moved
+    statements.clear()
+    assert client.data(LAST_WEEK) == first
+    assert len(statements) > 1  # executed again
+
+
+def test_the_window_ends_at_the_rounded_now(
+    clocked: tuple[GraphQLClient, list[str], Clock], catalog: Catalog
+) -> None:
+    client, _, clock = clocked
+    store = catalog.store
+    source = store.ensure_source("late-source", "synthetic")
+    late = RunRecord("p", "late", RunStatus.FAILED, started_at=NOW + timedelta(seconds=2))
+    store.write_batch(source, Batch(cursor={}, runs=(late,)))
+    clock.at = NOW + timedelta(seconds=4)
+    before = client.data(LAST_WEEK)["failedRuns"]["totalCount"]  # until NOW: without it
+    clock.at = NOW + timedelta(seconds=5)
+    assert client.data(LAST_WEEK)["failedRuns"]["totalCount"] == before + 1
+
+
+def test_answers_that_do_not_read_the_clock_outlive_its_steps(
+    clocked: tuple[GraphQLClient, list[str], Clock],
+) -> None:
+    client, statements, clock = clocked
+    first = client.data(RUNS)
+    clock.at = NOW + timedelta(hours=1)
+    statements.clear()
+    assert client.data(RUNS) == first
+    assert len(statements) == 1
+
+
+def test_round_down() -> None:
+    at = datetime(2026, 3, 10, 12, 0, 7, 123456, tzinfo=UTC)
+    assert round_down(at, timedelta(seconds=5)) == datetime(2026, 3, 10, 12, 0, 5, tzinfo=UTC)
+    assert round_down(at, timedelta(0)) == at
+    assert round_down(at, timedelta(minutes=1)) == datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 
 def test_errors_are_never_cached() -> None:
