@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.store import reads
 from catalog.store import tables as t
+from catalog.store.writes import chunks
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +48,27 @@ def related_of_runs(
     session: Session, runs: Sequence[t.Run], *, pipelines: bool, owners: bool, sources: bool
 ) -> Related:
     """The runs' pipelines (with their owners) and the pipelines' and runs' sources."""
-    found_pipelines = (
-        _by_id(session, t.Pipeline, [r.pipeline_id for r in runs]) if pipelines else {}
-    )
+    found_pipelines: dict[int, t.Pipeline] = {}
+    found_sources: dict[int, t.Source] = {}
+    if pipelines and sources:
+        # One statement for both: every pipeline with its source.
+        pipeline, source = t.table(t.Pipeline).c, t.table(t.Source).c
+        for part in chunks(sorted({r.pipeline_id for r in runs})):
+            query = (
+                select(t.Pipeline, t.Source)
+                .join(t.Source, source.id == pipeline.source_id)
+                .where(pipeline.id.in_(part))
+            )
+            for p, s in session.execute(query):
+                found_pipelines[p.id or 0] = p
+                found_sources[s.id or 0] = s
+    elif pipelines:
+        found_pipelines = _by_id(session, t.Pipeline, [r.pipeline_id for r in runs])
+    if sources:
+        # A run's source is its pipeline's, but a run may be asked for its own.
+        missing = [r.source_id for r in runs if r.source_id not in found_sources]
+        found_sources.update(_by_id(session, t.Source, missing) if missing else {})
     found_owners = _labels(session, t.Owner, "pipeline", list(found_pipelines)) if owners else {}
-    source_ids = [p.source_id for p in found_pipelines.values()] + [r.source_id for r in runs]
-    found_sources = _by_id(session, t.Source, source_ids) if sources else {}
     return Related(pipelines=found_pipelines, sources=found_sources, owners=found_owners)
 
 

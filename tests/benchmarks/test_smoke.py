@@ -88,3 +88,15 @@ def test_graphql_vs_plain_runs_and_reports_every_ratio(tmp_path: Path) -> None:
             assert kind[side]["non_2xx"] == 0
         assert kind["ratio"] > 0
     assert "`FailedRuns` uncached" in report([run])
+
+
+@pytest.mark.slow
+def test_rss_benchmark_reads_the_servers_memory(tmp_path: Path) -> None:
+    from benchmarks.rss import main as rss
+
+    output = tmp_path / "rss.json"
+    result = rss(["--scale", "0.0001", "--output", str(output)])
+    assert json.loads(output.read_text()) == result
+    assert result["runs"] > 0
+    assert 0 < result["rss_mib_idle"] <= result["peak_rss_mib"]
+    assert result["rss_mib_after"] > 0
