@@ -4,6 +4,8 @@ In order: the request's scope (:mod:`api.auth.graphql`, 401/403), the document's
 the response cache (:mod:`api.cache`), then execution off the server's loop, a few at a time,
 within a deadline (:mod:`api.limits.runner`, 503 when too many wait). Execution validates the
 document, then refuses one that would cost too much (:class:`api.limits.cost.CostLimit`).
+The list operations of ``graphql/operations`` sent verbatim are answered from rows by
+:mod:`api.direct` (same answers, same cost limit), the general executor taking anything else.
 """
 
 from __future__ import annotations
