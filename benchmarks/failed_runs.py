@@ -39,9 +39,7 @@ RAW_COUNT = """
 SELECT count(*) FROM run r
 WHERE r.status IN ('failed', 'upstream_failed') AND r.happened_at >= {p} AND r.happened_at < {p}
 """
-RAW_OWNERS = (
-    "SELECT entity_id, name FROM owner WHERE entity_kind = 'pipeline' AND entity_id IN ({ids})"
-)
+RAW_OWNERS = "SELECT entity_id, name FROM owner WHERE entity_kind = {kind} AND entity_id IN ({ids})"
 
 
 def bench_failed_runs(catalog: Catalog, until: datetime) -> dict[str, Any]:
@@ -71,8 +69,13 @@ def bench_failed_runs(catalog: Catalog, until: datetime) -> dict[str, Any]:
         cursor.execute(RAW_COUNT.format(p=p), window)
         total = cursor.fetchone()
         pipeline_ids = sorted({r[6] for r in rows}) or [0]
-        cursor.execute(RAW_OWNERS.format(ids=", ".join([p] * len(pipeline_ids))), pipeline_ids)
-        return rows, total, cursor.fetchall()
+        owners = []
+        # The pipelines' owners, and each run's own (a run's owners: its own, then its pipeline's).
+        for kind, ids in (("pipeline", pipeline_ids), ("run", [r[0] for r in rows] or [0])):
+            query = RAW_OWNERS.format(kind=p, ids=", ".join([p] * len(ids)))
+            cursor.execute(query, [kind, *ids])
+            owners.append(cursor.fetchall())
+        return rows, total, owners
 
     client = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=create_app(catalog=catalog)), base_url="http://tempox"
