@@ -13,6 +13,7 @@ the fewest statements a hand-written client would use, through the bare DB-API c
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,13 @@ RAW_OWNERS = "SELECT entity_id, name FROM owner WHERE entity_kind = {kind} AND e
 
 
 def bench_failed_runs(catalog: Catalog, until: datetime) -> dict[str, Any]:
+    # Its own thread, so its own event loop: the caller's thread may have one running already
+    # (a test session's Playwright keeps one running in the main thread).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_bench, catalog, until).result()
+
+
+def _bench(catalog: Catalog, until: datetime) -> dict[str, Any]:
     since = until - timedelta(days=7)
     variables = {"since": since.isoformat(), "until": until.isoformat(), "first": PAGE}
     loop = asyncio.new_event_loop()
