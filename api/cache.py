@@ -2,9 +2,11 @@
 
 The catalog changes only when a sync or an event commits, and every such commit moves the
 store's ``data_version``. So a query's answer is a pure function of (document, variables,
-operation, data version) — unless it depends on the time of asking ("failed in the last seven
-days", "stale now"); such answers read the request's clock and are never cached. A response
-with errors is never cached either. Several API processes each keep their own cache; the
+operation, data version) — and, when it depends on the time of asking ("failed in the last
+seven days", "stale now"), of the request's "now", which the app rounds down to a few seconds
+(``api.schema.context.CLOCK_STEP``): such an answer is kept with the "now" it was computed at
+and served only to requests whose rounded "now" is the same. A response with errors is never
+cached. Several API processes each keep their own cache; the
 version lives in the shared store, so none of them can serve an answer older than a commit.
 
 A source's sync state changes without the data changing (a sync that found nothing new, or
@@ -18,8 +20,10 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import datetime
 from typing import Any
 
+import orjson
 from cachetools import LRUCache
 from graphql import GraphQLError, OperationType, get_operation_ast
 from strawberry.types.execution import ExecutionResult
@@ -42,7 +46,10 @@ class Encoded(dict[str, Any]):
 
 
 def encode(data: Any) -> bytes:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    try:
+        return orjson.dumps(data)
+    except TypeError:  # an integer beyond 64 bits in a JSON scalar: the standard library's turn
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 class ResponseCache:
@@ -55,9 +62,10 @@ class ResponseCache:
     ) -> None:
         self.max_bytes = max_bytes
         self.max_entry_bytes = min(max_entry_bytes, max_bytes)
-        # An entry is (answer, bytes it holds, sync version it shows or None): the key's text
-        # counts too, since a 1 MB document is 1 MB held.
-        self._entries: LRUCache[Key, tuple[bytes, int, int | None]] = LRUCache(
+        # An entry is (answer, bytes it holds, sync version it shows or None, the "now" it was
+        # computed at when it read the clock or None): the key's text counts too, since a 1 MB
+        # document is 1 MB held.
+        self._entries: LRUCache[Key, tuple[bytes, int, int | None, datetime | None]] = LRUCache(
             maxsize=max(max_bytes, 1), getsizeof=lambda entry: entry[1]
         )
         self._lock = threading.Lock()
@@ -76,29 +84,40 @@ class ResponseCache:
     ) -> Key:
         return (query, json.dumps(variables or {}, sort_keys=True, default=str), operation, version)
 
-    def get(self, key: Key, sync_version: int = 0) -> ExecutionResult | None:
-        """The kept answer, unless there is none or it shows a sync state older than
-        ``sync_version``."""
+    def get(
+        self, key: Key, sync_version: int = 0, now: datetime | None = None
+    ) -> ExecutionResult | None:
+        """The kept answer, unless there is none, it shows a sync state other than
+        ``sync_version``'s, or it read the clock at another "now" than ``now``."""
         with self._lock:
             entry = self._entries.get(key)
-            if entry is None or entry[2] not in (None, sync_version):
+            if entry is not None and (
+                entry[2] not in (None, sync_version) or entry[3] not in (None, now)
+            ):
+                entry = None
+            if entry is None:
                 self.misses += 1
                 return None
             self.hits += 1
         return ExecutionResult(data=Encoded(entry[0]), errors=None)
 
     def put(
-        self, key: Key, result: ExecutionResult, sync_version: int | None = None
+        self,
+        key: Key,
+        result: ExecutionResult,
+        sync_version: int | None = None,
+        now: datetime | None = None,
     ) -> ExecutionResult:
         """Keep ``result`` if it may be kept; returns what to answer with (encoded once).
-        ``sync_version``: the one it was computed at, when it shows sync state (else None)."""
+        ``sync_version``: the one it was computed at, when it shows sync state (else None);
+        ``now``: the "now" it read, when it read the clock (else None)."""
         if result.errors or result.data is None or result.extensions:
             return result
         answer = encode(result.data)
         held = len(answer) + len(key[0]) + len(key[1]) + ENTRY_OVERHEAD
         if held <= self.max_entry_bytes:
             with self._lock:
-                self._entries[key] = (answer, held, sync_version)
+                self._entries[key] = (answer, held, sync_version, now)
         return ExecutionResult(data=Encoded(answer), errors=None)
 
 

@@ -4,12 +4,13 @@ In order: the request's scope (:mod:`api.auth.graphql`, 401/403), the document's
 the response cache (:mod:`api.cache`), then execution off the server's loop, a few at a time,
 within a deadline (:mod:`api.limits.runner`, 503 when too many wait). Execution validates the
 document, then refuses one that would cost too much (:class:`api.limits.cost.CostLimit`).
-Every request is counted and timed by operation name (:mod:`api.metrics`).
+Every request is counted and timed by operation name (:mod:`api.metrics`). The list
+operations of ``graphql/operations`` sent verbatim are answered from rows by
+:mod:`api.direct` (same answers, same cost limit), the general executor taking anything else.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -26,13 +27,14 @@ from strawberry.types.execution import ExecutionResult
 from api import jsonsafe, web
 from api.auth.graphql import required_scopes
 from api.auth.middleware import authorize
-from api.cache import Encoded, ResponseCache, is_query
+from api.cache import Encoded, ResponseCache, encode, is_query
+from api.direct import DirectPath
 from api.limits.runner import QueryRunner, QueryTimeout
 from api.metrics.instruments import CACHE_LOOKUPS, GRAPHQL_DURATION, GRAPHQL_REQUESTS
 from api.metrics.operations import OTHER, operation_label
 from api.refusal import Refusal
 from api.schema import schema
-from api.schema.context import Context, run_sync
+from api.schema.context import CLOCK_STEP, Context, run_sync
 from api.schema.mutation import FIELD_SCOPES
 from catalog.auth.principal import Scope as Needed
 from catalog.auth.tokens import Tokens
@@ -64,6 +66,8 @@ class GraphQLApp(GraphQL[Context, None]):
             if cache and limits.cache_bytes > 0
             else None
         )
+        # The list operations of graphql/operations, answered without the general executor.
+        self.direct = DirectPath(schema._schema)
         self.runner = QueryRunner(
             concurrency=limits.max_concurrent_queries,
             queue=limits.max_queued_queries,
@@ -96,7 +100,7 @@ class GraphQLApp(GraphQL[Context, None]):
         if isinstance(data, dict) and isinstance(data.get("data"), Encoded) and len(data) == 1:
             raw: bytes = data["data"].raw
             return b'{"data":' + raw + b"}"  # a cached answer, as it was encoded
-        return json.dumps(data, separators=(",", ":"))
+        return encode(data)
 
     async def execute_single(
         self,
@@ -143,7 +147,13 @@ class GraphQLApp(GraphQL[Context, None]):
         query = request_data.query
         operation = request_data.operation_name
 
+        compiled = None if query is None else self.direct.match(query, operation)
+
         async def execute() -> ExecutionResult:
+            if compiled is not None:
+                data = self.direct.answer(compiled, request_data.variables, context)
+                if data is not None:
+                    return ExecutionResult(data=data, errors=None)
             return await GraphQL.execute_single(
                 self, request, request_adapter, sub_response, context, root_value, request_data
             )
@@ -159,13 +169,19 @@ class GraphQLApp(GraphQL[Context, None]):
         # Both read before execution: an answer kept under them is never newer than they say.
         version, sync_version = await run_sync(self.catalog.cache_versions)
         key = cache.key(query, request_data.variables, operation, version)
-        cached = cache.get(key, sync_version)
+        now = context.instant()
+        cached = cache.get(key, sync_version, now)
         CACHE_LOOKUPS.labels("miss" if cached is None else "hit").inc()
         if cached is not None:
             return cached
         result = await self._run(execute)
-        if not context.read_clock and not context.uncacheable:
-            return cache.put(key, result, sync_version if context.read_sync_state else None)
+        if not context.uncacheable:
+            return cache.put(
+                key,
+                result,
+                sync_version if context.read_sync_state else None,
+                now if context.read_clock else None,
+            )
         return result
 
     async def _run(self, execute: Any) -> ExecutionResult:
@@ -196,6 +212,7 @@ class GraphQLApp(GraphQL[Context, None]):
             tokens=self.tokens,
             auth_required=self.auth_required,
             max_query_cost=self.limits.max_query_cost,
+            clock_step=CLOCK_STEP,
         )
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from adapters.synthetic import SyntheticAdapter
+from benchmarks import graphql_vs_plain
 from benchmarks.failed_runs import bench_failed_runs
 from benchmarks.ingest import ingest, raw_copy
 from benchmarks.lineage import bench_lineage
@@ -85,6 +86,13 @@ def main(argv: list[str] | None = None) -> None:
         help="also time pushed vs polled syncs with real Airflow, Prefect and Dagster servers, "
         "RUNS runs each (benchmarks.push_latency; minutes per tool)",
     )
+    parser.add_argument(
+        "--no-http",
+        dest="http",
+        action="store_false",
+        help="skip GraphQL vs a plain JSON endpoint over HTTP (benchmarks/graphql_vs_plain.py)",
+    )
+    parser.add_argument("--http-seconds", type=int, default=3, help="per wrk burst")
     args = parser.parse_args(argv)
 
     config = estate_config(args.scale)
@@ -128,12 +136,26 @@ def main(argv: list[str] | None = None) -> None:
 
         results["push_latency"] = push_latency.main(["--runs", str(args.push_latency)])
 
+    if args.http:
+        # Its own, smaller estate ending today: failedRuns of the last seven days finds runs.
+        results["graphql_vs_plain"] = graphql_vs_plain.bench(
+            args.database,
+            seconds=args.http_seconds,
+            rounds=3,
+            connections=16,
+            pipelines=max(10, round(2000 * args.scale)),
+            runs_per_pipeline=20,
+            log_folder=args.output.parent,
+        )
+
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2, default=str))
     print(report(results))
     if args.push_latency:
         print()
         print(push_latency.report(results["push_latency"]))
+    if args.http:
+        print(graphql_vs_plain.report([results["graphql_vs_plain"]]))
 
 
 def report(r: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ the fewest statements a hand-written client would use, through the bare DB-API c
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,12 +40,17 @@ RAW_COUNT = """
 SELECT count(*) FROM run r
 WHERE r.status IN ('failed', 'upstream_failed') AND r.happened_at >= {p} AND r.happened_at < {p}
 """
-RAW_OWNERS = (
-    "SELECT entity_id, name FROM owner WHERE entity_kind = 'pipeline' AND entity_id IN ({ids})"
-)
+RAW_OWNERS = "SELECT entity_id, name FROM owner WHERE entity_kind = {kind} AND entity_id IN ({ids})"
 
 
 def bench_failed_runs(catalog: Catalog, until: datetime) -> dict[str, Any]:
+    # Its own thread, so its own event loop: the caller's thread may have one running already
+    # (a test session's Playwright keeps one running in the main thread).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_bench, catalog, until).result()
+
+
+def _bench(catalog: Catalog, until: datetime) -> dict[str, Any]:
     since = until - timedelta(days=7)
     variables = {"since": since.isoformat(), "until": until.isoformat(), "first": PAGE}
     loop = asyncio.new_event_loop()
@@ -71,8 +77,13 @@ def bench_failed_runs(catalog: Catalog, until: datetime) -> dict[str, Any]:
         cursor.execute(RAW_COUNT.format(p=p), window)
         total = cursor.fetchone()
         pipeline_ids = sorted({r[6] for r in rows}) or [0]
-        cursor.execute(RAW_OWNERS.format(ids=", ".join([p] * len(pipeline_ids))), pipeline_ids)
-        return rows, total, cursor.fetchall()
+        owners = []
+        # The pipelines' owners, and each run's own (a run's owners: its own, then its pipeline's).
+        for kind, ids in (("pipeline", pipeline_ids), ("run", [r[0] for r in rows] or [0])):
+            query = RAW_OWNERS.format(kind=p, ids=", ".join([p] * len(ids)))
+            cursor.execute(query, [kind, *ids])
+            owners.append(cursor.fetchall())
+        return rows, total, owners
 
     client = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=create_app(catalog=catalog)), base_url="http://tempox"

@@ -269,14 +269,16 @@ class Server:
     stats: Path
     process: subprocess.Popen[bytes] | None = None
     base: str = ""
+    app: str = "benchmarks.load:server_app"  # a factory uvicorn calls
+    env: dict[str, str] | None = None
 
     def start(self) -> None:
         port = _free_port()
         self.base = f"http://127.0.0.1:{port}"
-        env = {**os.environ, DB_URL_ENV: self.url, STATS_ENV: str(self.stats)}
+        env = {**os.environ, DB_URL_ENV: self.url, STATS_ENV: str(self.stats), **(self.env or {})}
         # No access log (`tempox serve` keeps one at info): the app is measured, not logging.
         command = [
-            *(sys.executable, "-m", "uvicorn", "benchmarks.load:server_app", "--factory"),
+            *(sys.executable, "-m", "uvicorn", self.app, "--factory"),
             *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
             "--no-access-log",
         ]

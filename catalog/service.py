@@ -32,6 +32,7 @@ from catalog.lineage import (
     LineageResult,
     Node,
 )
+from catalog.listing import Listing
 from catalog.matches import Match, likely_matches, table_name
 from catalog.pagination import MAX_PAGE, Page, PageRequest
 from catalog.store import aliases, audit, reads
@@ -65,6 +66,7 @@ class Catalog:
         self.clock = clock
         self.lineage_graph = LineageGraph(store)
         self.alerts = AlertHistory(store, alerts or AlertSettings())  # rules and incidents
+        self.listing = Listing(store)  # pages with the rows their answers show
 
     def data_version(self) -> int:
         """Changes whenever a sync or an event commits: a key for caching whole responses."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar, cast
 
 import strawberry
 
@@ -39,22 +39,32 @@ class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
     count: strawberry.Private[Callable[[], Awaitable[int]]]
+    total: strawberry.Private[int | None] = None  # counted with the page already
 
     @strawberry.field(description="The nodes of `edges`, for clients that need no cursors.")
     def nodes(self) -> list[T]:
         return [edge.node for edge in self.edges]
 
     @strawberry.field(description="How many items the whole list holds; costs a count query.")
-    async def total_count(self) -> int:
-        return await self.count()
+    def total_count(self) -> int:
+        return self.total if self.total is not None else later(self.count())
 
 
 def connection(
-    page: Page[R], convert: Callable[[R], T], count: Callable[[], Awaitable[int]]
+    page: Page[R],
+    convert: Callable[[R], T],
+    count: Callable[[], Awaitable[int]],
+    total: int | None = None,
 ) -> Connection[T]:
     edges = [Edge(cursor=c, node=convert(r)) for r, c in zip(page.items, page.cursors, strict=True)]
     info = PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor)
-    return Connection(edges=edges, page_info=info, count=count)
+    return Connection(edges=edges, page_info=info, count=count, total=total)
+
+
+def later(pending: Awaitable[T]) -> T:
+    """What a synchronous resolver returns when it has no value at hand: the awaitable, which
+    graphql-core awaits (only that field then goes through the event loop)."""
+    return cast("T", pending)
 
 
 def slice_loaded(rows: Sequence[Row], page: PageRequest) -> Page[Row]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar, TypeVarTuple
 
@@ -26,10 +26,16 @@ from catalog.auth.tokens import Tokens
 from catalog.pagination import Page, PageRequest
 from catalog.service import Catalog
 from catalog.store import tables as t
+from catalog.store.related import Related
 
 R = TypeVar("R")
 Ts = TypeVarTuple("Ts")
 LabelKey = tuple[str, int]  # (entity kind, catalog id)
+
+# The app reads "now" rounded down to this: a question relative to now is answered the same
+# within these seconds, so its answer is cached that long (no person can notice 5 s on a
+# seven-day window or a freshness deadline; a commit still moves every answer at once).
+CLOCK_STEP = timedelta(seconds=5)
 
 
 async def run_sync(fn: Callable[[*Ts], R], *args: *Ts) -> R:
@@ -117,6 +123,27 @@ def _paged(
     return loader
 
 
+class Known:
+    """Rows a list resolver read with its page (what its selection shows): its items' fields
+    take them from here, synchronously, instead of from a DataLoader."""
+
+    def __init__(self) -> None:
+        self.pipelines: dict[int, t.Pipeline] = {}
+        self.sources: dict[int, t.Source] = {}
+        self.owners: dict[LabelKey, list[str]] = {}
+        self.tags: dict[LabelKey, list[str]] = {}
+        self.aliases: dict[int, list[t.AssetAlias]] = {}
+
+    def add(self, related: Related, labels_of: str) -> None:
+        """Keep ``related``; its owners and tags are of ``labels_of`` entities (their ids)."""
+        self.pipelines.update(related.pipelines)
+        self.sources.update(related.sources)
+        self.owners.update(((labels_of, i), v) for i, v in related.owners.items())
+        self.owners.update((("run", i), v) for i, v in related.run_owners.items())
+        self.tags.update(((labels_of, i), v) for i, v in related.tags.items())
+        self.aliases.update(related.aliases)
+
+
 class Context:
     """What every resolver of one request shares."""
 
@@ -129,9 +156,12 @@ class Context:
         tokens: Tokens | None = None,
         auth_required: bool = False,
         max_query_cost: int | None = None,
+        clock_step: timedelta = timedelta(0),
     ) -> None:
         self.catalog = catalog
+        self.clock_step = clock_step
         self.loaders = Loaders(catalog)
+        self.known = Known()
         self.request = request
         self.response = response
         self.tokens = tokens or Tokens(catalog.store, clock=catalog.clock)
@@ -141,6 +171,7 @@ class Context:
         # the schema directly) is the anonymous client of an open server.
         self.principal: Principal = principal_of(request) if request is not None else ANONYMOUS
         self._now: datetime | None = None
+        self._read_clock = False
         # Set by resolvers whose answer depends on more than the catalog's data version (who
         # asks, the tokens table): such a response is never cached.
         self.uncacheable = False
@@ -152,14 +183,31 @@ class Context:
     def now(self) -> datetime:
         """One reading of the catalog's clock per request, so every "is it stale?" in a
         response is judged at the same instant. Reading it marks the response as depending on
-        the time, which keeps it out of the response cache."""
+        the time: the response cache keeps it only while the clock, rounded down to
+        ``clock_step``, still reads the same (see :meth:`instant`)."""
+        self._read_clock = True
+        return self.instant()
+
+    def instant(self) -> datetime:
+        """The request's "now" without marking the response as reading it: the catalog's
+        clock, read once, rounded down to a multiple of ``clock_step`` (0: not rounded). The
+        app rounds (:data:`CLOCK_STEP`) so that a question relative to now ("failed in the
+        last seven days", "stale now") has one answer per step, which the cache can keep."""
         if self._now is None:
-            self._now = self.catalog.clock()
+            self._now = round_down(self.catalog.clock(), self.clock_step)
         return self._now
 
     @property
     def read_clock(self) -> bool:
-        return self._now is not None
+        return self._read_clock
+
+
+def round_down(moment: datetime, step: timedelta) -> datetime:
+    """``moment`` rounded down to a multiple of ``step`` since the Unix epoch (in its zone)."""
+    if step <= timedelta(0):
+        return moment
+    epoch = datetime(1970, 1, 1, tzinfo=moment.tzinfo)
+    return moment - (moment - epoch) % step
 
 
 Info = strawberry.Info[Context, None]

@@ -16,9 +16,11 @@ from api.schema.enums import Direction
 from api.schema.inputs import AssetFilter, LineageNodeInput, PipelineFilter, RunFilter, parse_id
 from api.schema.lineage import Impact, LineageGraph
 from api.schema.links import LikelyMatch
+from api.schema.lookahead import item_fields, selected
 from api.schema.trends import SlowerTask
 from api.schema.types import After, Asset, AssetEvent, First, NotFound, Pipeline, Run, Source
 from catalog.errors import InvalidArgument
+from catalog.filters import RunFilter as RunFilter_
 from catalog.lineage import DEFAULT_NODES, MAX_NODES
 from catalog.pagination import DEFAULT_PAGE, Page, PageRequest
 
@@ -46,6 +48,27 @@ async def _list(
 ) -> Connection[T]:
     page = await run_sync(fetch, PageRequest(first, after))
     return connection(page, convert, lambda: run_sync(count))
+
+
+async def _runs(info: Info, f: RunFilter_, first: int, after: str | None) -> Connection[Run]:
+    """A page of runs, read with what the selection shows of each (its pipeline, the
+    pipeline's owners and source) in a fixed number of statements."""
+    c, page = info.context.catalog, PageRequest(first, after)
+    items, pipeline = item_fields(info), item_fields(info, "pipeline")
+    listed = await run_sync(
+        lambda: c.listing.runs(
+            f,
+            page,
+            count="totalCount" in selected(info),
+            pipelines="pipeline" in items,
+            owners="owners" in pipeline,
+            sources="source" in items or "source" in pipeline,
+            run_owners="owners" in items,
+        )
+    )
+    info.context.known.add(listed.related, "pipeline")
+    count = lambda: run_sync(c.count_runs, f)  # noqa: E731
+    return connection(listed.page, Run.from_row, count, listed.total)
 
 
 @strawberry.type
@@ -82,10 +105,7 @@ class Query:
         first: First = DEFAULT_PAGE,
         after: After = None,
     ) -> Connection[Run]:
-        c, f = info.context.catalog, (filter or RunFilter()).to_filter()
-        return await _list(
-            lambda p: c.runs(f, p), lambda: c.count_runs(f), Run.from_row, first, after
-        )
+        return await _runs(info, (filter or RunFilter()).to_filter(), first, after)
 
     @strawberry.field(description="One run: by `id`, or by `source` name and `externalId`.")
     async def run(
@@ -116,11 +136,8 @@ class Query:
         first: First = DEFAULT_PAGE,
         after: After = None,
     ) -> Connection[Run]:
-        c = info.context.catalog
-        f = c.failed_runs_filter(since, until or info.context.now)
-        return await _list(
-            lambda p: c.runs(f, p), lambda: c.count_runs(f), Run.from_row, first, after
-        )
+        f = info.context.catalog.failed_runs_filter(since, until or info.context.now)
+        return await _runs(info, f, first, after)
 
     @strawberry.field
     async def assets(
@@ -131,9 +148,20 @@ class Query:
         after: After = None,
     ) -> Connection[Asset]:
         c, f = info.context.catalog, (filter or AssetFilter()).to_filter()
-        return await _list(
-            lambda p: c.assets(f, p), lambda: c.count_assets(f), Asset.from_row, first, after
+        page, items = PageRequest(first, after), item_fields(info)
+        listed = await run_sync(
+            lambda: c.listing.assets(
+                f,
+                page,
+                count="totalCount" in selected(info),
+                owners="owners" in items,
+                tags="tags" in items,
+                aliases="aliases" in items,
+            )
         )
+        info.context.known.add(listed.related, "asset")
+        count = lambda: run_sync(c.count_assets, f)  # noqa: E731
+        return connection(listed.page, Asset.from_row, count, listed.total)
 
     @strawberry.field(description="One asset by its canonical URI.")
     async def asset(self, info: Info, uri: str) -> AssetResult:

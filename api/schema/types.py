@@ -7,12 +7,12 @@ DataLoaders: a resolver is one loader call, never a query of its own.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
 
-from api.schema.connection import Connection, connection, slice_loaded
+from api.schema.connection import Connection, connection, later, slice_loaded
 from api.schema.context import Info
 from api.schema.enums import AssetEventKind, RunStatus, SyncOutcome, SyncTrigger, TriggerKind
 from catalog.pagination import DEFAULT_PAGE, PageRequest
@@ -134,6 +134,24 @@ async def load_source(info: Info, source_id: int) -> Source:
     return Source.from_row(_found(row, "source", source_id))
 
 
+# Relations a list resolver may have read with its page (Context.known): the field resolves
+# synchronously from there, or through its DataLoader when the parent did not read it.
+
+
+def known_source(info: Info, source_id: int) -> Source:
+    row = info.context.known.sources.get(source_id)
+    return Source.from_row(row) if row else later(load_source(info, source_id))
+
+
+def _labels(info: Info, which: Literal["owners", "tags"], key: tuple[str, int]) -> list[str]:
+    known = info.context.known
+    found = (known.owners if which == "owners" else known.tags).get(key)
+    if found is not None:
+        return found
+    loaders = info.context.loaders
+    return later((loaders.owners if which == "owners" else loaders.tags).load(key))
+
+
 @strawberry.type(description="A DAG, a flow (or deployment), a Dagster job.")
 class Pipeline:
     pk: strawberry.Private[int]
@@ -181,12 +199,12 @@ class Pipeline:
         )
 
     @strawberry.field
-    async def source(self, info: Info) -> Source:
-        return await load_source(info, self.source_pk)
+    def source(self, info: Info) -> Source:
+        return known_source(info, self.source_pk)
 
     @strawberry.field
-    async def owners(self, info: Info) -> list[str]:
-        return await info.context.loaders.owners.load(("pipeline", self.pk))
+    def owners(self, info: Info) -> list[str]:
+        return _labels(info, "owners", ("pipeline", self.pk))
 
     @strawberry.field
     async def tags(self, info: Info) -> list[str]:
@@ -295,18 +313,26 @@ class Run:
         )
 
     @strawberry.field
-    async def pipeline(self, info: Info) -> Pipeline:
-        return await load_pipeline(info, self.pipeline_pk)
+    def pipeline(self, info: Info) -> Pipeline:
+        row = info.context.known.pipelines.get(self.pipeline_pk)
+        return Pipeline.from_row(row) if row else later(load_pipeline(info, self.pipeline_pk))
 
     @strawberry.field
-    async def source(self, info: Info) -> Source:
-        return await load_source(info, self.source_pk)
+    def source(self, info: Info) -> Source:
+        return known_source(info, self.source_pk)
 
     @strawberry.field(
         description="Who owns the run: owners the run itself names (a Dagster run's owner "
         "tags), then its pipeline's owners."
     )
-    async def owners(self, info: Info) -> list[str]:
+    def owners(self, info: Info) -> list[str]:
+        known = info.context.known.owners
+        own, of_pipeline = known.get(("run", self.pk)), known.get(("pipeline", self.pipeline_pk))
+        if own is not None and of_pipeline is not None:  # read with the page of runs
+            return list(dict.fromkeys([*own, *of_pipeline]))
+        return later(self._load_owners(info))
+
+    async def _load_owners(self, info: Info) -> list[str]:
         own, of_pipeline = await info.context.loaders.owners.load_many(
             [("run", self.pk), ("pipeline", self.pipeline_pk)]
         )
@@ -427,8 +453,8 @@ class AssetAlias:
     )
 
     @strawberry.field
-    async def source(self, info: Info) -> Source:
-        return await load_source(info, self.source_pk)
+    def source(self, info: Info) -> Source:
+        return known_source(info, self.source_pk)
 
 
 @strawberry.type(description="What one source calls an asset, and why that name is this asset.")
@@ -518,15 +544,21 @@ class Asset:
         ]
 
     @strawberry.field
-    async def owners(self, info: Info) -> list[str]:
-        return await info.context.loaders.owners.load(("asset", self.pk))
+    def owners(self, info: Info) -> list[str]:
+        return _labels(info, "owners", ("asset", self.pk))
 
     @strawberry.field
-    async def tags(self, info: Info) -> list[str]:
-        return await info.context.loaders.tags.load(("asset", self.pk))
+    def tags(self, info: Info) -> list[str]:
+        return _labels(info, "tags", ("asset", self.pk))
 
     @strawberry.field
-    async def aliases(self, info: Info) -> list[AssetAlias]:
+    def aliases(self, info: Info) -> list[AssetAlias]:
+        rows = info.context.known.aliases.get(self.pk)
+        if rows is None:
+            return later(self._load_aliases(info))
+        return [AssetAlias(source_pk=r.source_id, alias=r.alias, reason=r.reason) for r in rows]
+
+    async def _load_aliases(self, info: Info) -> list[AssetAlias]:
         rows = await info.context.loaders.aliases_of_asset.load(self.pk)
         return [AssetAlias(source_pk=r.source_id, alias=r.alias, reason=r.reason) for r in rows]
 

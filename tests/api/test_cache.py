@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ from strawberry.types.execution import ExecutionResult
 
 from api.app import create_app
 from api.cache import ResponseCache, is_query
+from api.schema.context import CLOCK_STEP, round_down
 from catalog.config import LimitSettings
 from catalog.enums import RunStatus
 from catalog.records import Batch, RunRecord
@@ -67,14 +68,82 @@ def test_a_commit_invalidates_every_cached_answer(
     assert client.data(WINDOW)["failedRuns"]["totalCount"] == before + 1
 
 
-def test_answers_that_depend_on_now_are_never_cached(
-    counted: tuple[GraphQLClient, list[str]],
+class Clock:
+    """The catalog's clock, moved by the test."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+@pytest.fixture
+def clocked(catalog: Catalog) -> Iterator[tuple[GraphQLClient, list[str], Clock]]:
+    clock = Clock(NOW + timedelta(seconds=1))
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = catalog.store.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with TestClient(create_app(catalog=Catalog(catalog.store, clock=clock))) as http:
+            yield GraphQLClient(http), statements, clock
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+LAST_WEEK = "{ failedRuns { totalCount } }"
+
+
+def test_answers_that_depend_on_now_are_cached_while_the_rounded_now_stands(
+    clocked: tuple[GraphQLClient, list[str], Clock],
 ) -> None:
-    client, statements = counted
-    client.data("{ failedRuns { totalCount } }")
+    client, statements, clock = clocked
+    assert timedelta(seconds=5) == CLOCK_STEP
+    first = client.data(LAST_WEEK)
+    clock.at = NOW + timedelta(seconds=4.999)  # still NOW, rounded down to 5 s
     statements.clear()
-    client.data("{ failedRuns { totalCount } }")
-    assert len(statements) > 1  # executed again: "the last seven days" moves with the clock
+    assert client.data(LAST_WEEK) == first
+    assert len(statements) == 1  # the version check: answered from the cache
+    clock.at = NOW + timedelta(seconds=5)  # the next step: "the last seven days" moved
+    statements.clear()
+    assert client.data(LAST_WEEK) == first
+    assert len(statements) > 1  # executed again
+
+
+def test_the_window_ends_at_the_rounded_now(
+    clocked: tuple[GraphQLClient, list[str], Clock], catalog: Catalog
+) -> None:
+    client, _, clock = clocked
+    store = catalog.store
+    source = store.ensure_source("late-source", "synthetic")
+    late = RunRecord("p", "late", RunStatus.FAILED, started_at=NOW + timedelta(seconds=2))
+    store.write_batch(source, Batch(cursor={}, runs=(late,)))
+    clock.at = NOW + timedelta(seconds=4)
+    before = client.data(LAST_WEEK)["failedRuns"]["totalCount"]  # until NOW: without it
+    clock.at = NOW + timedelta(seconds=5)
+    assert client.data(LAST_WEEK)["failedRuns"]["totalCount"] == before + 1
+
+
+def test_answers_that_do_not_read_the_clock_outlive_its_steps(
+    clocked: tuple[GraphQLClient, list[str], Clock],
+) -> None:
+    client, statements, clock = clocked
+    first = client.data(RUNS)
+    clock.at = NOW + timedelta(hours=1)
+    statements.clear()
+    assert client.data(RUNS) == first
+    assert len(statements) == 1
+
+
+def test_round_down() -> None:
+    at = datetime(2026, 3, 10, 12, 0, 7, 123456, tzinfo=UTC)
+    assert round_down(at, timedelta(seconds=5)) == datetime(2026, 3, 10, 12, 0, 5, tzinfo=UTC)
+    assert round_down(at, timedelta(0)) == at
+    assert round_down(at, timedelta(minutes=1)) == datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 
 def test_errors_are_never_cached() -> None:
@@ -97,6 +166,18 @@ def test_an_answer_showing_sync_state_is_served_only_at_its_sync_version() -> No
     cache.put(names, ExecutionResult(data={"a": 1}, errors=None))
     assert cache.get(names, 3) is not None
     assert cache.get(names, 9) is not None  # no sync state in it: any sync version will do
+
+
+def test_an_answer_showing_sync_state_and_reading_the_clock_needs_both_to_hold() -> None:
+    cache = ResponseCache()
+    key = cache.key("{ sources { nodes { sync { outcome } } } }", None, None, 1)
+    cache.put(key, ExecutionResult(data={"a": 1}, errors=None), sync_version=3, now=NOW)
+    assert cache.get(key, 3, NOW) is not None
+    assert cache.get(key, 4, NOW) is None  # a sync state changed since
+    assert cache.get(key, 3, NOW + CLOCK_STEP) is None  # the rounded "now" moved
+    plain = cache.key("{ a }", None, None, 1)
+    cache.put(plain, ExecutionResult(data={"a": 1}, errors=None))
+    assert cache.get(plain, 9, NOW + CLOCK_STEP) is not None  # neither: any will do
 
 
 def test_a_repeated_sources_query_executes_again_only_after_a_sync(

@@ -107,7 +107,7 @@ QUERIES = {
         events(first: 3) { totalCount nodes { kind run { pipeline { name } } } }
         checks(first: 3) { totalCount nodes { passed run { status } } } } } }""",
     "failedRuns": """query($first: Int!) { failedRuns(first: $first) { nodes {
-        pipeline { owners source { name } } } } }""",
+        owners pipeline { owners source { name } } } } }""",
     "producedBetween": """query($first: Int!) {
         producedBetween(start: "2026-03-01T00:00:00Z", end: "2026-03-11T00:00:00Z",
                         first: $first) {
@@ -137,6 +137,14 @@ def test_runs_with_pipeline_owners_and_task_runs_cost_one_query_per_relation(
     client, statements = wide
     query = """query($first: Int!) { runs(first: $first) { nodes {
         pipeline { owners source { name } } taskRuns { nodes { task { name } } } } } }"""
-    # runs, pipelines, owners, sources, task runs, tasks
-    assert _statements(client, statements, query, 5) == 6
-    assert _statements(client, statements, query, 50) == 6
+    # runs, pipelines with their sources (one join, read with the page), owners, task runs, tasks
+    assert _statements(client, statements, query, 5) == 5
+    assert _statements(client, statements, query, 50) == 5
+
+
+def test_runs_owners_are_read_with_the_page(wide: tuple[GraphQLClient, list[str]]) -> None:
+    client, statements = wide
+    query = """query($first: Int!) { runs(first: $first) { nodes { owners } } }"""
+    # runs, their own owners, their pipelines' owners: no statement per run
+    assert _statements(client, statements, query, 5) == 3
+    assert _statements(client, statements, query, 50) == 3

@@ -162,10 +162,10 @@ def test_unexpected_error_is_generic_logged_and_survived(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    def broken(*_args: Any) -> Any:
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("password=hunter2 leaked in a driver message")
 
-    monkeypatch.setattr(catalog, "runs", broken)
+    monkeypatch.setattr(catalog.listing, "runs", broken)  # what the runs field calls
     with caplog.at_level(logging.ERROR, logger="tempox.api"):
         (error,) = client.errors("{ runs { totalCount } }")
     assert error["message"] == "Internal server error; the server log has the details."

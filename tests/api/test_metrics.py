@@ -142,6 +142,30 @@ def test_labels_come_from_closed_sets_whatever_clients_send(http: TestClient) ->
     assert series <= bound
 
 
+def test_answers_of_the_direct_path_are_counted_by_their_operation(http: TestClient) -> None:
+    def count(samples: Samples, name: str, **want: str) -> float:
+        return sum(v for k, v in samples[name].items() if want.items() <= dict(k).items())
+
+    before = scrape(http)
+    document = (OPERATIONS / "FailedRuns.graphql").read_text()  # answered by api.direct
+    for _ in range(2):  # executed, then answered from the cache
+        response = http.post("/graphql", json={"query": document, "variables": {"first": 3}})
+        assert response.status_code == 200
+        assert "errors" not in response.json()
+    after = scrape(http)
+    requests = "tempox_graphql_requests_total"
+    assert count(after, requests, operation="FailedRuns", outcome="ok") == (
+        count(before, requests, operation="FailedRuns", outcome="ok") + 2
+    )
+    latency = "tempox_graphql_request_duration_seconds_count"
+    assert count(after, latency, operation="FailedRuns") == (
+        count(before, latency, operation="FailedRuns") + 2
+    )
+    lookups = "tempox_graphql_cache_lookups_total"
+    for result in ("hit", "miss"):
+        assert count(after, lookups, result=result) == count(before, lookups, result=result) + 1
+
+
 def test_refusals_are_counted_by_reason(http: TestClient) -> None:
     before = scrape(http)["tempox_openlineage_requests_refused_total"]
     json = {"content-type": "application/json"}

@@ -14,7 +14,7 @@ from benchmarks.__main__ import main
 @pytest.mark.slow
 def test_benchmarks_run_and_report_every_ratio(tmp_path: Path) -> None:
     output = tmp_path / "results.json"
-    main(["--scale", "0.0001", "--output", str(output)])
+    main(["--scale", "0.0001", "--no-http", "--output", str(output)])
     results = json.loads(output.read_text())
     assert results["ingest"]["rows"] > 1000
     assert results["failed_runs"]["returned"] >= 1
@@ -57,3 +57,46 @@ def test_load_benchmark_runs_and_reports_its_shape(tmp_path: Path) -> None:
     assert {"p50_ms", "p99_ms", "statuses"} <= set(run["healthz"])
     assert run["server"]["peak_rss_mib"] > 0
     assert {"cache_hits", "cache_misses"} <= set(run["server"])
+
+
+@pytest.mark.slow
+def test_graphql_vs_plain_runs_and_reports_every_ratio(tmp_path: Path) -> None:
+    from benchmarks.graphql_vs_plain import KINDS, report
+    from benchmarks.graphql_vs_plain import main as graphql_vs_plain
+    from benchmarks.load import ensure_wrk
+
+    try:
+        ensure_wrk()
+    except RuntimeError as exc:  # not root, no apt-get: the message names the command
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+    output = tmp_path / "gvp.json"
+    graphql_vs_plain(
+        [
+            *("--seconds", "1", "--rounds", "1", "--connections", "2", "--database", "sqlite"),
+            *("--pipelines", "10", "--runs-per-pipeline", "5", "--output", str(output)),
+        ]
+    )
+    (run,) = json.loads(output.read_text())["runs"]
+    assert set(run["kinds"]) == set(KINDS)
+    for kind in run["kinds"].values():
+        # Both servers gave the same answers, and both answered under load.
+        assert kind["answers"] in ("same", "same nodes")
+        for side in ("tempox", "plain"):
+            assert kind[side]["requests"] > 0
+            assert kind[side]["non_2xx"] == 0
+        assert kind["ratio"] > 0
+    assert "`FailedRuns` uncached" in report([run])
+
+
+@pytest.mark.slow
+def test_rss_benchmark_reads_the_servers_memory(tmp_path: Path) -> None:
+    from benchmarks.rss import main as rss
+
+    output = tmp_path / "rss.json"
+    result = rss(["--scale", "0.0001", "--output", str(output)])
+    assert json.loads(output.read_text()) == result
+    assert result["runs"] > 0
+    assert 0 < result["rss_mib_idle"] <= result["peak_rss_mib"]
+    assert result["rss_mib_after"] > 0
