@@ -163,33 +163,11 @@ class Store:
 
         One conditional UPDATE, so two processes (or API replicas) racing for the same source
         cannot both win, on SQLite or PostgreSQL. ``replacing`` names a holder known to be dead
-        (a killed process on this host), whose lease is taken over before it runs out.
+        (a killed process on this host), whose lease is taken over before it runs out. A sync
+        claims it with :meth:`claim_sync`, which says what started it.
         """
-        now = utcnow()
-        free = (
-            (_sync.c.lease_owner.is_(None))
-            | (_sync.c.lease_owner == owner)
-            | (_sync.c.lease_expires_at < now)
-        )
-        if replacing is not None:
-            free = free | (_sync.c.lease_owner == replacing)
-        with self.transaction() as conn:
-            claimed = conn.execute(
-                update(_sync)
-                .where(_sync.c.source_id == source_id)
-                .where(free)
-                .values(
-                    lease_owner=owner,
-                    lease_expires_at=now + ttl,
-                    started_at=now,
-                    outcome=SyncOutcome.RUNNING.value,
-                    batches=0,
-                    records=0,
-                )
-            ).rowcount
-            if claimed:
-                bump(conn, SYNC_VERSION)
-        return bool(claimed)
+        claim = self.claim_sync(source_id, owner, ttl, SyncTrigger.MANUAL, replacing=replacing)
+        return claim is not None
 
     def claim_sync(
         self,
