@@ -18,7 +18,8 @@ import networkx as nx
 from catalog.enums import EdgeOrigin, NodeKind
 from catalog.filters import Direction
 from catalog.store import reads
-from catalog.store.store import LINEAGE_VERSION, Store
+from catalog.store.store import Store
+from catalog.store.versions import LINEAGE_VERSION
 
 Node = tuple[str, int]  # (NodeKind value, catalog id)
 

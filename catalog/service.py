@@ -37,7 +37,8 @@ from catalog.matches import Match, likely_matches, table_name
 from catalog.pagination import MAX_PAGE, Page, PageRequest
 from catalog.store import aliases, audit, reads
 from catalog.store import tables as t
-from catalog.store.store import DATA_VERSION, SYNC_VERSION, Store, utcnow
+from catalog.store.store import Store, utcnow
+from catalog.store.versions import DATA_VERSION, SYNC_VERSION
 from catalog.trends import Trend, slower_tasks
 
 M = TypeVar("M", t.Source, t.Pipeline, t.Task, t.Run, t.TaskRun, t.Asset, t.AssetEvent)

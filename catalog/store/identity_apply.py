@@ -28,13 +28,12 @@ from catalog.store import tables as t
 from catalog.store.audit import write_audit
 from catalog.store.bulk import upsert
 from catalog.store.migrate import migration_lock
+from catalog.store.versions import DATA_VERSION, LINEAGE_VERSION
 from catalog.store.writes import bump, chunks
 
 __all__ = ["IdentityReport", "apply_identity", "ensure_identity", "read_fingerprint"]
 
 FINGERPRINT = "identity_fingerprint"
-DATA_VERSION = "data_version"  # as catalog.store.store names them
-LINEAGE_VERSION = "lineage_version"
 
 log = logging.getLogger("tempox.identity")
 

@@ -25,14 +25,8 @@ from catalog.store.engine import make_engine
 from catalog.store.identity_apply import ensure_identity
 from catalog.store.lineage_events import Received, ToBatch, decide_runs, store_new_events
 from catalog.store.migrate import current_revision, head_revision, upgrade
+from catalog.store.versions import DATA_VERSION, LINEAGE_VERSION, SYNC_VERSION
 from catalog.store.writes import bump, write_batch
-
-LINEAGE_VERSION = "lineage_version"
-DATA_VERSION = "data_version"
-# Moves with every change to a source's sync state (claimed, a batch, finished, failed): what
-# a cached answer that shows sync status depends on, apart from the data. A separate counter,
-# so a sync that finds nothing new leaves every other cached answer valid.
-SYNC_VERSION = "sync_version"
 
 _source = t.Source.__table__  # type: ignore[attr-defined]
 _sync = t.SyncState.__table__  # type: ignore[attr-defined]
@@ -190,16 +184,13 @@ class Store:
             utcnow(),
             replacing=replacing,
             only_requested=only_requested,
-            version_key=SYNC_VERSION,
         )
 
     def request_sync(
         self, source_id: int, hints: list[dict[str, Any]]
     ) -> sync_requests.Request | None:
         """Record a push: the next sync of the source serves it (coalesced with others)."""
-        return sync_requests.request(
-            self.engine, source_id, hints, utcnow(), version_key=SYNC_VERSION
-        )
+        return sync_requests.request(self.engine, source_id, hints, utcnow())
 
     def sync_requested(self, source_id: int) -> bool:
         return sync_requests.is_requested(self.engine, source_id)

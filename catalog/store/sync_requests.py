@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select, update
 
 from catalog.enums import SyncOutcome, SyncTrigger
 from catalog.store import tables as t
+from catalog.store.versions import SYNC_VERSION
 from catalog.store.writes import bump
 
 __all__ = ["MAX_HINTS", "Claim", "Request", "claim", "is_requested", "request"]
@@ -51,11 +52,9 @@ def request(
     source_id: int,
     hints: list[dict[str, Any]],
     now: datetime,
-    *,
-    version_key: str,
 ) -> Request | None:
     """Record a push on ``source_id`` (None: the source has no sync state). A new request
-    moves the ``version_key`` counter, so cached answers showing sync state show it."""
+    moves the sync version, so cached answers showing sync state show it."""
     with engine.connect() as conn:
         row = conn.execute(
             select(_sync.c.requested_id, _sync.c.lease_owner, _sync.c.lease_expires_at).where(
@@ -85,7 +84,7 @@ def request(
                 _sync.c.lease_expires_at,
             ).where(_sync.c.source_id == source_id)
         ).one()
-        bump(conn, version_key)
+        bump(conn, SYNC_VERSION)
         kept = list(row.requested_hints or [])
         added = [h for h in hints if h not in kept][: max(0, MAX_HINTS - len(kept))]
         if added:
@@ -113,7 +112,6 @@ def claim(
     *,
     replacing: str | None = None,
     only_requested: bool = False,
-    version_key: str,
 ) -> Claim | None:
     """Claim the right to sync a source, taking the pending request if there is one.
 
@@ -152,7 +150,7 @@ def claim(
         ).rowcount
         if not claimed:
             return None
-        bump(conn, version_key)  # a sync started: cached answers showing sync state are old
+        bump(conn, SYNC_VERSION)  # a sync started: cached answers showing sync state are old
         row = conn.execute(
             select(_sync.c.requested_id, _sync.c.requested_hints).where(
                 _sync.c.source_id == source_id

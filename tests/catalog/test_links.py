@@ -14,7 +14,8 @@ from catalog.pagination import PageRequest
 from catalog.records import Batch, EdgeRecord, NodeRef
 from catalog.service import Catalog
 from catalog.store import tables as t
-from catalog.store.store import DATA_VERSION, LINEAGE_VERSION, Store
+from catalog.store.store import Store
+from catalog.store.versions import DATA_VERSION, LINEAGE_VERSION
 
 NOW = datetime(2026, 11, 24, 15, tzinfo=UTC)
 # Airflow writes the table under its own asset URI style; dbt reads it by OpenLineage's.

@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
-from catalog.store.store import SYNC_VERSION, Store
+from catalog.store.store import Store
+from catalog.store.versions import SYNC_VERSION
 
 # Bookkeeping of syncs and starts (the identity fingerprint a start stores), not contents.
 BOOKKEEPING = ("sync_state", "catalog_state")

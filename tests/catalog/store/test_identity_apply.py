@@ -22,7 +22,8 @@ from catalog.settings_sections import IdentitySettings
 from catalog.store import identity_apply, identity_moves
 from catalog.store import tables as t
 from catalog.store.identity_apply import apply_identity, ensure_identity, read_fingerprint
-from catalog.store.store import DATA_VERSION, Store, open_store
+from catalog.store.store import Store, open_store
+from catalog.store.versions import DATA_VERSION
 from tests.catalog.store.identity_estate import (
     AFTER,
     BEFORE,

@@ -21,7 +21,8 @@ from catalog.records import (
 )
 from catalog.service import Catalog
 from catalog.store import tables as t
-from catalog.store.store import DATA_VERSION, LINEAGE_VERSION, Store
+from catalog.store.store import Store
+from catalog.store.versions import DATA_VERSION, LINEAGE_VERSION
 from tests.catalog.store.estate import ORDERS, T0, estate_batch
 from tests.catalog.store.snapshot import counts, snapshot
 
