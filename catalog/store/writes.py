@@ -589,16 +589,7 @@ class _BatchWriter:
                     [*scalar, *(policy if with_policy else ()), *(["meta"] if with_meta else [])],
                     keep_existing=scalar,
                 )
-        wanted = {a.uri for a in b.assets}
-        wanted.update(e.asset_uri for e in b.asset_events)
-        wanted.update(c.asset_uri for c in b.check_results)
-        wanted.update(u for c in b.column_lineage for u in (c.output_uri, c.input_uri))
-        wanted.update(
-            ref.ref
-            for e in b.edges
-            for ref in (e.upstream, e.downstream)
-            if ref.kind is NodeKind.ASSET
-        )
+        wanted = referenced(b)
         self.upsert(_asset, [{"uri": u, "meta": {}} for u in sorted(wanted)], ["uri"])
         for part in chunks(sorted(wanted)):
             q = select(_asset.c.uri, _asset.c.id).where(_asset.c.uri.in_(part))
