@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from catalog.errors import InvalidArgument
-from catalog.pagination import Page, PageRequest, decode_cursor, encode_cursor
+from catalog.pagination import Page, PageRequest
 from catalog.store import tables as t
 from catalog.store.bulk import upsert
+from catalog.store.paging import newest_first
 from catalog.store.writes import chunks
 
 RULE = t.table(t.AlertRule)
@@ -108,15 +108,7 @@ def read_alerts(
     session: Session, page: PageRequest, *, status: str | None, rule: str | None
 ) -> Page[t.Alert]:
     """Newest first; the cursor is the last row's id."""
-    query = _alert_filter(select(t.Alert), status, rule)
-    if page.after is not None:
-        (last,) = decode_cursor(page.after, arity=1)
-        if not isinstance(last, int):
-            raise InvalidArgument("after", "is not a cursor this list returned")
-        query = query.where(ALERT.c.id < last)
-    rows = list(session.scalars(query.order_by(ALERT.c.id.desc()).limit(page.first + 1)))
-    items = rows[: page.first]
-    return Page(items, [encode_cursor(r.id) for r in items], len(rows) > page.first)
+    return newest_first(session, _alert_filter(select(t.Alert), status, rule), ALERT.c.id, page)
 
 
 def count_alerts(session: Session, *, status: str | None, rule: str | None) -> int:

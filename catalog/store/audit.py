@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.orm import Session
 
-from catalog.errors import InvalidArgument
-from catalog.pagination import Page, PageRequest, decode_cursor, encode_cursor
+from catalog.pagination import Page, PageRequest
 from catalog.store import tables as t
+from catalog.store.paging import newest_first
 
 _audit = t.table(t.AuditEvent)
 
@@ -45,14 +45,7 @@ def read_audit(
 ) -> Page[t.AuditEvent]:
     """Newest first; the cursor is the last row's id (ids grow with time)."""
     query = _filtered(select(t.AuditEvent), principal, action)
-    if page.after is not None:
-        (last,) = decode_cursor(page.after, arity=1)
-        if not isinstance(last, int):
-            raise InvalidArgument("after", "is not a cursor this list returned")
-        query = query.where(_audit.c.id < last)
-    rows = list(session.scalars(query.order_by(_audit.c.id.desc()).limit(page.first + 1)))
-    items = rows[: page.first]
-    return Page(items, [encode_cursor(r.id) for r in items], len(rows) > page.first)
+    return newest_first(session, query, _audit.c.id, page)
 
 
 def count_audit(session: Session, *, principal: str | None, action: str | None) -> int:
