@@ -19,11 +19,16 @@ and implements
   with a message naming the source and what went wrong; it is recorded on the source;
 - ``fetch_hinted(hints, cursor)`` (optional): yield batches of just what a push named (a run
   id, a pipeline), read first so a finished run shows up before the whole incremental sync has
-  run; the incremental ``fetch`` follows as usual. The batches' cursor is ignored (the sync's
-  cursor does not move). A hint naming nothing the tool knows yields nothing. The default reads
-  nothing, so an adapter written before hints existed works unchanged;
+  run; the incremental ``fetch`` follows as usual. Each batch is committed on its own, so a run
+  should come whole, with its task runs, in one batch; the batches' cursor is ignored (the
+  sync's cursor does not move). It may also be called between two batches of ``fetch``, for
+  hints pushed while the sync runs. A hint naming nothing the tool knows yields nothing. The
+  default reads nothing, so an adapter written before hints existed works unchanged;
 - ``base_url`` (optional): the orchestrator's address, shown beside the source;
-- ``close()`` (optional): release connections; called once after every sync.
+- ``close()`` (optional): release connections. A long-running worker keeps an adapter open
+  from one sync of its source to the next (one sync at a time; closed after a failed sync and
+  at shutdown), so ``fetch`` must not rely on state an earlier ``fetch`` left behind, and a
+  session must renew what expires (a sign-in) by itself.
 
 Adapters are found through the ``tempox.adapters`` entry-point group
 (``synthetic = "adapters.synthetic:SyntheticAdapter"``), so a third-party package adds one
@@ -160,7 +165,7 @@ SessionT = TypeVar("SessionT", bound=Closable)
 
 class SessionAdapter(Adapter[ConfigT], Generic[ConfigT, SessionT]):
     """An adapter that talks to its orchestrator through one session (HTTP client, sign-in,
-    server clock), opened on first use and closed after every sync."""
+    server clock), opened on first use and closed with the adapter."""
 
     def __init__(self, name: str, config: ConfigT) -> None:
         super().__init__(name, config)

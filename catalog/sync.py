@@ -9,7 +9,6 @@ stops the others; its error is recorded on it.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import socket
@@ -23,12 +22,14 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from catalog.adapter import Adapter, SyncHint
+from catalog.adapter_pool import AdapterPool
 from catalog.config import Settings, SourceSettings, format_duration
 from catalog.enums import SyncTrigger
 from catalog.errors import AdapterError, ConfigError, TempoxError
 from catalog.records import Batch, Cursor
 from catalog.secrets import redact
 from catalog.store.store import Store
+from catalog.sync_pull import pull
 
 __all__ = [
     "BatchStats",
@@ -46,6 +47,7 @@ __all__ = [
 ]
 
 log = logging.getLogger("tempox.sync")
+timing = logging.getLogger("tempox.sync.timing")
 
 
 class SyncStatus(StrEnum):
@@ -211,6 +213,7 @@ def sync_source(
     stop: threading.Event | None = None,
     trigger: SyncTrigger = SyncTrigger.MANUAL,
     only_requested: bool = False,
+    adapters: AdapterPool | None = None,
 ) -> SyncResult:
     """Sync one source; the result says how it went, and so does the source's sync state.
 
@@ -221,11 +224,14 @@ def sync_source(
     ``trigger`` says what started it; a sync that takes a pending push request (see
     :mod:`catalog.sync_triggers`) is a push's, serves it under its id and reads the runs the
     push named first. With ``only_requested``, it syncs only if a push still waits (it is
-    skipped when another worker served it meanwhile).
+    skipped when another worker served it meanwhile). With ``adapters``, the source's adapter
+    comes from that pool and goes back to it (its sign-in and connections kept for the next
+    sync) unless the sync failed.
     """
     observer = observer or NullObserver()
     job = _Job(store, source, lease_ttl, observer, owner or make_owner(), stop, trigger)
     job.only_requested = only_requested
+    job.pool = adapters
     began = time.monotonic()
     observer.start(source.name)
     status, error = job.run_within(deadline)
@@ -279,6 +285,8 @@ class _Job:
         self.sync_id: str | None = None
         self.hints: tuple[SyncHint, ...] = ()
         self.only_requested = False
+        self.pool: AdapterPool | None = None
+        self.reused = False  # the adapter comes from the pool, opened by an earlier sync
 
     def run_within(self, deadline: timedelta | None) -> tuple[SyncStatus, str | None]:
         if deadline is None:
@@ -319,17 +327,29 @@ class _Job:
             return SyncStatus.FAILED, describe(exc)
 
     def run(self) -> tuple[SyncStatus, str | None]:
+        timing.debug("sync job starts: %s", self.source.name)
+        adapter: Adapter[Any] | None = None
+        error = None
         try:
-            adapter: Adapter[Any] | None = self.source.create_adapter()
-            error = None
+            if self.pool is not None:
+                adapter, self.reused = self.pool.take(self.source)
+            else:
+                adapter = self.source.create_adapter()
         except Exception as exc:
-            adapter, error = None, describe(exc)  # recorded on the source, like any failure
+            error = describe(exc)  # recorded on the source, like any failure
         self.adapter = adapter
+        status = SyncStatus.FAILED
         try:
-            return self._run(adapter, error)
+            status, error = self._run(adapter, error)
+            return status, error
         finally:
-            if adapter is not None:
-                _close(self.source.name, adapter)
+            kept = self.adapter  # a new one when the kept one failed and was replaced
+            if kept is not None:
+                if self.pool is not None:
+                    healthy = status is not SyncStatus.FAILED and not self.given_up.is_set()
+                    self.pool.give_back(self.source, kept, healthy=healthy)
+                else:
+                    _close(self.source.name, kept)
 
     def _run(
         self, adapter: Adapter[Any] | None, error: str | None
@@ -395,29 +415,40 @@ class _Job:
             )
             if claim is None:
                 return False
+        timing.debug("lease claimed: %s (%d hints)", self.source.name, len(claim.hints))
         self.sync_id, self.trigger = claim.sync_id, claim.trigger
         self.hints = tuple(SyncHint.from_json(h) for h in claim.hints)
         return True
 
     def _pull(self, source_id: int, adapter: Adapter[Any]) -> None:
-        cursor = self.store.read_cursor(source_id)
-        if self.hints:
-            self._pull_hinted(source_id, adapter, cursor)
-        for batch in adapter.fetch(cursor):
-            self._write(source_id, batch)
+        """The sync's reads (:func:`catalog.sync_pull.pull`); once more with a new adapter
+        when a kept one fails before anything was written (its sign-in or connections may
+        have gone stale while it waited: a server restarted, a session revoked)."""
 
-    def _pull_hinted(self, source_id: int, adapter: Adapter[Any], cursor: Cursor | None) -> None:
-        """What the push named, first: it is in the catalog before the whole sync has run."""
+        def write(batch: Batch, move_cursor: bool) -> None:
+            self._write(source_id, batch, move_cursor)
+
         try:
-            for batch in adapter.fetch_hinted(self.hints, cursor):
-                # The cursor stays where it was: the incremental fetch still has all to read.
-                self._write(source_id, dataclasses.replace(batch, cursor=cursor or {}))
+            pull(self.store, source_id, self.source.name, adapter, self.hints, write)
+            return
         except AdapterError as exc:
-            # A hint is a shortcut, not the sync: a run the tool no longer knows, say.
-            log.info("sync of %s: the pushed hints could not be read: %s", self.source.name, exc)
+            if not self.reused or self.batches or self.given_up.is_set():
+                raise
+            log.info(
+                "sync of %s: the kept connection failed (%s); again with a new one",
+                self.source.name,
+                describe(exc),
+            )
+        self.adapter, self.reused = None, False
+        _close(self.source.name, adapter)
+        adapter = self.source.create_adapter()
+        self.adapter = adapter
+        pull(self.store, source_id, self.source.name, adapter, self.hints, write)
 
-    def _write(self, source_id: int, batch: Batch) -> None:
-        self.store.write_batch(source_id, batch, lease_ttl=self.lease_ttl, owner=self.owner)
+    def _write(self, source_id: int, batch: Batch, move_cursor: bool = True) -> None:
+        self.store.write_batch(
+            source_id, batch, lease_ttl=self.lease_ttl, owner=self.owner, move_cursor=move_cursor
+        )
         size = batch.size()
         self.batches += 1
         self.records += size

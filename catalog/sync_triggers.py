@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from catalog.adapter import SyncHint
+from catalog.adapter_pool import AdapterPool
 from catalog.config import Settings, SourceSettings
 from catalog.enums import SyncTrigger
 from catalog.errors import NotFoundError, TempoxError
@@ -29,6 +30,7 @@ from catalog.sync import NullObserver, SyncObserver, SyncResult, SyncStatus, syn
 __all__ = ["PUSH_RETRY_S", "PushAccepted", "SourceDisabled", "SyncScheduler", "request_sync"]
 
 log = logging.getLogger("tempox.sync")
+timing = logging.getLogger("tempox.sync.timing")
 
 # How soon a replica that was pushed, but found another worker syncing the source, looks again:
 # the holder runs the follow-up itself when it is a scheduler; a `tempox sync` is not.
@@ -91,7 +93,9 @@ class SyncScheduler:
 
     :meth:`stop` (from any thread) or cancelling the task ends it: a sync under way finishes
     the batch it is writing and stops (the next sync resumes from there); ``run`` waits up to
-    ``shutdown_grace`` seconds for that.
+    ``shutdown_grace`` seconds for that. Each source's adapter stays open from one of its
+    syncs to the next (:class:`~catalog.adapter_pool.AdapterPool`) and is closed when ``run``
+    returns.
     """
 
     def __init__(
@@ -113,6 +117,9 @@ class SyncScheduler:
         # Sources to look at again for a push another worker was syncing when it came: their
         # next sync runs only if the push still waits.
         self._retrying: set[str] = set()
+        # Each source's adapter stays open between its syncs (sign-in, connections): a pushed
+        # sync sends its first request at once. Closed when run() ends.
+        self._adapters = AdapterPool()
 
     @property
     def running(self) -> bool:
@@ -121,7 +128,9 @@ class SyncScheduler:
 
     def push(self, name: str, hints: Sequence[SyncHint] = ()) -> PushAccepted:
         """Record a push (:func:`request_sync`) and wake the scheduler. Blocking; any thread."""
+        timing.debug("push received: %s %s", name, [h.to_json() for h in hints])
         accepted = request_sync(self.store, self.settings, name, hints)
+        timing.debug("push recorded: %s", name)
         loop = self._loop
         if loop is not None:
             with contextlib.suppress(RuntimeError):  # the loop has closed already
@@ -129,6 +138,7 @@ class SyncScheduler:
         return accepted
 
     def _pushed_now(self, name: str) -> None:
+        timing.debug("scheduler told of the push: %s", name)
         self._pushed.add(name)
         if self._wake is not None:
             self._wake.set()
@@ -174,6 +184,7 @@ class SyncScheduler:
                         self._retrying.discard(source.name)
                     # Pushed while running: the sync's end finds the request in the store.
                     if source.name not in running and due[source.name] <= loop.time():
+                        timing.debug("sync starts: %s", source.name)
                         running[source.name] = self._start(loop, pool, source)
                         began[source.name] = loop.time()
                 idle = [due[s.name] for s in sources if s.name not in running]
@@ -186,6 +197,7 @@ class SyncScheduler:
             if running:
                 await asyncio.wait(running.values(), timeout=self.shutdown_grace)
             pool.shutdown(wait=False, cancel_futures=True)
+            self._adapters.close()  # a sync still running closes its own when it ends
 
     def _start(
         self, loop: asyncio.AbstractEventLoop, pool: ThreadPoolExecutor, source: SourceSettings
@@ -210,6 +222,7 @@ class SyncScheduler:
             stop=self._stopping,
             trigger=SyncTrigger.INTERVAL,
             only_requested=retry,
+            adapters=self._adapters,
         )
         try:
             requested = self.store.sync_requested(self.store.source_id(source.name))

@@ -21,6 +21,7 @@ reading again is idempotent. A sync with nothing new costs about eight requests 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -132,7 +133,8 @@ class _Sync:
                 runs += page.dag_runs
         if not runs:
             return
-        yield self._runs_batch(runs, {})
+        # One batch, so one commit: a finished run never shows without its task runs.
+        batch = self._runs_batch(runs, {})
         tis: list[TaskInstanceResponse] = []
         for r in runs:
             found = s.call(
@@ -144,7 +146,11 @@ class _Sync:
             )
             tis += found.task_instances
         if tis:
-            yield self._task_instances_batch(tis, {})
+            more = self._task_instances_batch(tis, {})
+            batch = dataclasses.replace(
+                batch, runs=batch.runs + more.runs, task_runs=more.task_runs
+            )
+        yield batch
 
     # -- definitions ----------------------------------------------------------------------------
 

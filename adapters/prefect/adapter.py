@@ -73,6 +73,9 @@ class PrefectAdapter(SessionAdapter[PrefectConfig, PrefectSession]):
     def __init__(self, name: str, config: PrefectConfig) -> None:
         super().__init__(name, config)
         self.links = mapping.Links(config.ui_url or config.default_ui_url())
+        # Flow names by id, kept from sync to sync: a flow's id never changes name, and a
+        # pushed run's flow is then known without asking.
+        self.flow_names: dict[UUID, str] = {}
 
     @property
     def base_url(self) -> str:
@@ -98,7 +101,7 @@ class _Sync:
         self.page = adapter.config.page_size
         self.after = since - adapter.config.overlap if since is not None else None
         self.now = self.until = datetime.now(UTC)
-        self.flow_names: dict[UUID, str] = {}
+        self.flow_names = adapter.flow_names
         self.runs: dict[UUID, FlowRun] = {}  # read in this sync
         self.run_of_task_run: dict[UUID, UUID] = {}  # task run → its flow run
         self.task_of_task_run: dict[UUID, str] = {}  # task run → task id
@@ -141,7 +144,7 @@ class _Sync:
     def _definitions(self) -> tuple[Any, ...]:
         flows = self._pages("POST /flows/filter", self.c.read_flows)
         deployments = self._pages("POST /deployments/filter", self.c.read_deployments)
-        self.flow_names = {f.id: f.name for f in flows}
+        self.flow_names.update({f.id: f.name for f in flows})
         by_flow: dict[UUID, list[Any]] = {}
         for d in deployments:
             by_flow.setdefault(d.flow_id, []).append(d)

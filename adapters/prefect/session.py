@@ -9,7 +9,6 @@ event hook counts requests and reads the server's clock from each answer's ``Dat
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -18,17 +17,14 @@ from typing import Any
 import httpx
 import pydantic
 from prefect.client.orchestration import SyncPrefectClient
+from prefect.context import SettingsContext, get_settings_context
 from prefect.exceptions import ObjectNotFound
-from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
+from prefect.settings import PREFECT_CLIENT_MAX_RETRIES
 
 from adapters.prefect.config import PrefectConfig
 from catalog.config import read_secret
 from catalog.errors import AdapterError
 from catalog.secrets import redact, strip_userinfo
-
-# Prefect's settings are process-wide; the client reads them when it sends. Changing them for
-# one call at a time must not interleave between sync threads.
-_SETTINGS = threading.Lock()
 
 
 class NotFound(AdapterError):
@@ -41,6 +37,14 @@ class PrefectSession:
         self.config = config
         self.requests = 0
         self.server_time: datetime | None = None
+        # The client reads its retries from Prefect's settings when it sends. They are made
+        # once per session (a copy costs tens of milliseconds) and made current around each
+        # call; the current settings are a context variable, so sync threads do not mix.
+        current = get_settings_context()
+        self._profile = current.profile
+        self._settings = current.settings.copy_with_update(
+            updates={PREFECT_CLIENT_MAX_RETRIES: config.retries}
+        )
         api_key = (
             read_secret(source, "api_key_env", config.api_key_env) if config.api_key_env else None
         )
@@ -51,21 +55,28 @@ class PrefectSession:
         )
         timeout = config.timeout.total_seconds()
         verify: bool | str = config.ca_bundle or config.verify_tls
-        self.client = SyncPrefectClient(
-            config.api_url,
-            api_key=api_key,
-            auth_string=auth_string,  # sent as HTTP basic auth, in place of the API key
-            httpx_settings={
-                "timeout": httpx.Timeout(timeout),
-                "verify": verify,
-                "event_hooks": {"response": [self._on_response]},
-                "http2": False,
-            },
-        )
-        self.client.__enter__()
+        # Settings current here too: without them, every setting the client reads is a
+        # fresh parse of the environment.
+        with self._current():
+            self.client = SyncPrefectClient(
+                config.api_url,
+                api_key=api_key,
+                auth_string=auth_string,  # sent as HTTP basic auth, in place of the API key
+                httpx_settings={
+                    "timeout": httpx.Timeout(timeout),
+                    "verify": verify,
+                    "event_hooks": {"response": [self._on_response]},
+                    "http2": False,
+                },
+            )
+            self.client.__enter__()
 
     def close(self) -> None:
-        self.client.__exit__(None, None, None)
+        with self._current():
+            self.client.__exit__(None, None, None)
+
+    def _current(self) -> SettingsContext:
+        return SettingsContext(profile=self._profile, settings=self._settings)
 
     def _on_response(self, response: httpx.Response) -> None:
         self.requests += 1
@@ -77,7 +88,7 @@ class PrefectSession:
     def call(self, what: str, method: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """``method`` of :attr:`client` with the arguments; ``what`` names it in errors."""
         try:
-            with _SETTINGS, temporary_settings({PREFECT_CLIENT_MAX_RETRIES: self.config.retries}):
+            with self._current():
                 return method(*args, **kwargs)
         except ObjectNotFound:
             raise NotFound(f"{self._where()}: {what}: not found") from None

@@ -195,6 +195,11 @@ class Store:
     def sync_requested(self, source_id: int) -> bool:
         return sync_requests.is_requested(self.engine, source_id)
 
+    def pending_hints(self, source_id: int) -> tuple[dict[str, Any], ...]:
+        """The hints of the push request waiting for the source's next sync (none: no request,
+        or one without hints)."""
+        return sync_requests.pending_hints(self.engine, source_id)
+
     def read_lease_owner(self, source_id: int) -> str | None:
         """Who holds the source's lease now (None: nobody, or the lease ran out)."""
         with self.engine.connect() as conn:
@@ -279,17 +284,28 @@ class Store:
         *,
         lease_ttl: timedelta | None = None,
         owner: str | None = None,
+        move_cursor: bool = True,
     ) -> None:
         """Write a batch and move the source's cursor past it, in one transaction.
 
         A crash before the commit leaves neither the records nor the cursor; after it, both.
         So a sync killed at any point resumes where the last commit left it. With ``owner``,
         the batch commits only while ``owner`` holds the lease (renewed for ``lease_ttl``), and
-        :class:`LeaseLost` is raised if another worker took the source over meanwhile.
+        :class:`LeaseLost` is raised if another worker took the source over meanwhile. With
+        ``move_cursor=False`` the cursor stays as it is (the batch's is ignored): a batch read
+        out of order, such as the runs a push named, says nothing about where the sync is.
         """
         now = utcnow()
         with self.transaction() as conn:
-            self._commit(conn, source_id, batch, now, lease_ttl=lease_ttl, owner=owner)
+            self._commit(
+                conn,
+                source_id,
+                batch,
+                now,
+                lease_ttl=lease_ttl,
+                owner=owner,
+                move_cursor=move_cursor,
+            )
 
     def receive(
         self,
@@ -322,13 +338,15 @@ class Store:
         *,
         lease_ttl: timedelta | None = None,
         owner: str | None = None,
+        move_cursor: bool = True,
     ) -> None:
         written = write_batch(conn, source_id, batch, now, self.identity)
         values: dict[str, Any] = {
-            "cursor": dict(batch.cursor),
             "batches": _sync.c.batches + 1,
             "records": _sync.c.records + batch.size(),
         }
+        if move_cursor:
+            values["cursor"] = dict(batch.cursor)
         if batch.notices is not None:
             values["notices"] = list(batch.notices)
         state = update(_sync).where(_sync.c.source_id == source_id)

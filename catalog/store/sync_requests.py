@@ -21,7 +21,15 @@ from catalog.store import tables as t
 from catalog.store.versions import SYNC_VERSION
 from catalog.store.writes import bump
 
-__all__ = ["MAX_HINTS", "Claim", "Request", "claim", "is_requested", "request"]
+__all__ = [
+    "MAX_HINTS",
+    "Claim",
+    "Request",
+    "claim",
+    "is_requested",
+    "pending_hints",
+    "request",
+]
 
 # Hints beyond this many are dropped: the incremental sync reads those runs anyway.
 MAX_HINTS = 20
@@ -181,3 +189,17 @@ def is_requested(engine: Engine, source_id: int) -> bool:
             select(_sync.c.requested_id).where(_sync.c.source_id == source_id)
         ).scalar()
     return found is not None
+
+
+def pending_hints(engine: Engine, source_id: int) -> tuple[dict[str, Any], ...]:
+    """The hints of the request waiting for the next sync of ``source_id`` (none when no
+    request waits). The request stays: the sync that claims the lease next still serves it."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(_sync.c.requested_id, _sync.c.requested_hints).where(
+                _sync.c.source_id == source_id
+            )
+        ).first()
+    if row is None or row.requested_id is None:
+        return ()
+    return tuple(row.requested_hints or ())
