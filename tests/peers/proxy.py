@@ -40,6 +40,7 @@ class FaultProxy:
         self.delay = 5.0
         self.only = ""  # faults hit only request paths starting with this
         self.after = 0  # this many more requests pass before faults begin
+        self.times: int | None = None  # faults left before requests pass again (None: no end)
         self.rewrite: Callable[[bytes], bytes] = lambda body: body
         self.status, self.body = 500, b"Internal Server Error"
         self.requests: list[str] = []
@@ -64,10 +65,12 @@ class FaultProxy:
         rewrite: Callable[[bytes], bytes] | None = None,
         status: int = 500,
         body: bytes = b"Internal Server Error",
+        times: int | None = None,
     ) -> None:
         """``status`` and ``body``: what ``error`` answers (a gateway's 502, an empty 503 …);
-        ``echo`` answers ``status`` too."""
-        self.delay, self.only, self.after = delay, only, after
+        ``echo`` answers ``status`` too. ``times``: the fault hits that many requests, then
+        they pass again (a token revoked once, say); None: until set otherwise."""
+        self.delay, self.only, self.after, self.times = delay, only, after, times
         self.status, self.body = status, body
         self.rewrite = rewrite or (lambda body: body)
         if mode == "down" and self._server is not None:
@@ -119,6 +122,9 @@ class _Handler(BaseHTTPRequestHandler):
             faulty = self.path.startswith(proxy.only) and proxy.after <= 0
             if self.path.startswith(proxy.only):
                 proxy.after -= 1
+            if faulty and proxy.times is not None:
+                faulty = proxy.times > 0
+                proxy.times -= 1
         if not faulty:
             self._forward(body)
             return

@@ -4,20 +4,23 @@ problem, is recorded on the source, other sources still sync, and the next sync 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from catalog.adapter_pool import AdapterPool
 from catalog.config import Settings, parse_settings
 from catalog.store import tables as t
 from catalog.store.store import Store
-from catalog.sync import SyncResult, SyncStatus, sync_sources
+from catalog.sync import SyncResult, SyncStatus, sync_source, sync_sources
 from tests.peers.airflow import PASSWORD, PASSWORD_ENV, USERNAME, AirflowStack
 from tests.peers.proxy import FaultProxy
 
 pytestmark = [pytest.mark.peers, pytest.mark.xdist_group("peers")]
 TOKEN_ENV = "TEMPOX_TEST_AIRFLOW_TOKEN"
+TTL = timedelta(minutes=5)
 SYNTHETIC = {"kind": "synthetic", "pipelines": 2, "tasks_per_pipeline": 2, "runs_per_pipeline": 3}
 
 
@@ -151,3 +154,28 @@ def test_a_bearer_token_signs_in_and_a_bad_one_is_refused(
     )
     monkeypatch.setenv(TOKEN_ENV, airflow.token())
     assert_recovers(store, airflow, with_token())
+
+
+def test_a_kept_session_is_reused_and_signs_in_again_when_its_token_is_refused(
+    store: Store, airflow: AirflowStack, proxy: FaultProxy
+) -> None:
+    source = settings(proxy.url).sources["airflow"]
+    pool = AdapterPool()  # as the server's scheduler keeps adapters between syncs
+    try:
+        for _ in range(2):
+            result = sync_source(store, source, lease_ttl=TTL, adapters=pool)
+            assert result.status is SyncStatus.OK, result.error
+        assert proxy.requests.count("POST /auth/token") == 1  # the second sync signed in no more
+        # Airflow no longer accepts the token (revoked, or its JWT secret rotated): the kept
+        # session signs in again and the sync goes on, on the same adapter.
+        invalid = b'{"detail": "Invalid JWT token"}'
+        proxy.set("error", only="/api/v2/", status=401, body=invalid, times=1)
+        result = sync_source(store, source, lease_ttl=TTL, adapters=pool)
+        assert result.status is SyncStatus.OK, result.error
+        assert proxy.requests.count("POST /auth/token") == 2
+        adapter, reused = pool.take(source)
+        assert reused
+        pool.give_back(source, adapter, healthy=True)
+    finally:
+        pool.close()
+    assert run_ids(store) == api_run_ids(airflow)

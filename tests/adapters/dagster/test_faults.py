@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from catalog.adapter_pool import AdapterPool
 from catalog.config import Settings, parse_settings
 from catalog.store.store import Store
-from catalog.sync import SyncResult, SyncStatus, sync_sources
+from catalog.sync import SyncResult, SyncStatus, sync_source, sync_sources
 from tests.adapters.views import catalog_attempts, catalog_runs
 from tests.peers.dagster import DagsterServer
 from tests.peers.proxy import FaultProxy
 
 pytestmark = [pytest.mark.peers, pytest.mark.xdist_group("peers")]
+TTL = timedelta(minutes=5)
 SYNTHETIC = {"kind": "synthetic", "pipelines": 2, "tasks_per_pipeline": 2, "runs_per_pipeline": 3}
 URL = r"http://127\.0\.0\.1:\d+"
 RUNS = "query { runsOrError { ... on Runs { results { runId } } } }"
@@ -157,3 +160,27 @@ def test_a_sync_cut_off_halfway_keeps_whole_batches_and_resumes(
     proxy.set("pass")
     recovered, _ = sync_both(store, config)
     assert recovered.status is SyncStatus.OK, recovered.error
+
+
+def test_a_kept_connection_that_fails_is_replaced_and_the_sync_goes_on(
+    store: Store, dagster_server: DagsterServer, proxy: FaultProxy
+) -> None:
+    source = settings(proxy.url).sources["dagster"]
+    pool = AdapterPool()  # as the server's scheduler keeps adapters between syncs
+    try:
+        first = sync_source(store, source, lease_ttl=TTL, adapters=pool)
+        assert first.status is SyncStatus.OK, first.error
+        kept, _ = pool.take(source)
+        pool.give_back(source, kept, healthy=True)
+        # The server restarted behind a gateway, which fails the first request it sees: the
+        # kept adapter is given up and the sync runs once more on a new one.
+        proxy.set("error", only="/graphql", status=502, body=b"Bad Gateway", times=1)
+        second = sync_source(store, source, lease_ttl=TTL, adapters=pool)
+        assert second.status is SyncStatus.OK, second.error
+        now, reused = pool.take(source)
+        assert reused
+        assert now is not kept
+        pool.give_back(source, now, healthy=True)
+    finally:
+        pool.close()
+    assert api_runs(dagster_server) <= set(catalog_runs(store))

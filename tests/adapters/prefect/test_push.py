@@ -8,13 +8,19 @@ import os
 import re
 import subprocess
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from catalog.adapter import SyncHint
 from catalog.config import parse_settings
+from catalog.store import tables as t
 from catalog.store.store import Store
+from catalog.sync import BatchStats, NullObserver, SyncStatus, sync_source
+from catalog.sync_triggers import request_sync
+from tests.adapters.views import catalog_runs, catalog_task_runs
 from tests.peers.prefect import PrefectServer
 from tests.peers.push import SOURCE, PushedTempox, tempox_for
 from tests.peers.venvs import ROOT
@@ -23,6 +29,7 @@ pytestmark = [pytest.mark.peers, pytest.mark.slow, pytest.mark.xdist_group("peer
 
 RECIPE = ROOT / "examples" / "push" / "prefect" / "tempox_automation.py"
 FLOWS = ROOT / "tests" / "adapters" / "prefect" / "flows" / "push.py"
+TTL = timedelta(minutes=5)
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +103,45 @@ def hinted(source: dict[str, object], hint: SyncHint) -> tuple[list[str], bool]:
     with settings.sources[SOURCE].create_adapter() as adapter:
         batches = list(adapter.fetch_hinted([hint], None))
     return [r.external_id for b in batches for r in b.runs], any(b.task_runs for b in batches)
+
+
+def test_the_pushed_run_is_committed_whole_before_the_rest_of_the_sync(
+    prefect_push: PrefectServer, tmp_path: Path
+) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'tempox.db'}")
+    try:
+        config = parse_settings(
+            {"sources": {SOURCE: {"kind": "prefect", "api_url": prefect_push.url}}},
+            file="tempox.toml",
+        )
+        source = config.sources[SOURCE]
+        assert sync_source(store, source, lease_ttl=TTL).status is SyncStatus.OK
+        cursor = store.read_cursor(store.source_id(SOURCE))
+        run_id = run_flow(prefect_push, "ok")
+        request_sync(store, config, SOURCE, [SyncHint(run_id, "tempox-push-ok")])
+        first = FirstCommit(store)
+        result = sync_source(store, source, lease_ttl=TTL, observer=first)
+        assert result.status is SyncStatus.OK, result.error
+        # At the first commit of the sync the push served: the run, finished, with its task
+        # run, and the cursor where the sync before left it.
+        runs, task_runs, cursor_then = first.seen[0]
+        assert runs[run_id].status == "success"
+        assert {(r, task) for r, task, _ in task_runs if r == run_id} == {(run_id, "step")}
+        assert cursor_then == cursor
+        assert store.read_cursor(store.source_id(SOURCE)) != cursor  # the sync's own moved it
+    finally:
+        store.close()
+
+
+class FirstCommit(NullObserver):
+    """What the catalog holds when the sync's first batch has committed."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.seen: list[tuple[dict[str, t.Run], set[tuple[Any, ...]], Any]] = []
+
+    def batch(self, source: str, stats: BatchStats) -> None:
+        if not self.seen:
+            cursor = self.store.read_cursor(self.store.source_id(source))
+            runs = catalog_runs(self.store)
+            self.seen.append((runs, catalog_task_runs(self.store, t.TaskRun.status), cursor))
