@@ -17,7 +17,7 @@ from typing import Any
 from catalog.adapter import Adapter
 from catalog.config import SourceSettings
 
-__all__ = ["AdapterPool"]
+__all__ = ["AdapterPool", "close_adapter"]
 
 log = logging.getLogger("tempox.sync")
 
@@ -41,7 +41,7 @@ class AdapterPool:
         if kept is not None:
             if kept[0] == source:
                 return kept[1], True
-            _close(source.name, kept[1])
+            close_adapter(source.name, kept[1])
         return source.create_adapter(), False
 
     def give_back(self, source: SourceSettings, adapter: Adapter[Any], *, healthy: bool) -> None:
@@ -52,17 +52,18 @@ class AdapterPool:
                 if not self._closed and source.name not in self._idle:
                     self._idle[source.name] = (source, adapter)
                     return
-        _close(source.name, adapter)
+        close_adapter(source.name, adapter)
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, {}
         for name, (_, adapter) in idle.items():
-            _close(name, adapter)
+            close_adapter(name, adapter)
 
 
-def _close(name: str, adapter: Adapter[Any]) -> None:
+def close_adapter(name: str, adapter: Adapter[Any]) -> None:
+    """Close ``adapter`` of source ``name``; a failure is logged, never raised."""
     try:
         adapter.close()
     except Exception:
