@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -102,6 +103,48 @@ class Arrivals:
             yield
         finally:
             SyncScheduler.push = original  # type: ignore[method-assign]
+
+
+class Stages(logging.Handler):
+    """When the push server began reading each pushed run and when it committed it, from the
+    sync's timing log (``tempox.sync.timing``, whose records name the hints they serve)."""
+
+    def __init__(self, external_id: Callable[[SyncHint], str]) -> None:
+        super().__init__(logging.DEBUG)
+        self.external_id = external_id
+        self.read: dict[str, float] = {}
+        self.committed: dict[str, float] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        hints: tuple[SyncHint, ...] = getattr(record, "hints", ())
+        message = str(record.msg)
+        into = (
+            self.read
+            if message.startswith("hinted fetch starts")
+            else self.committed
+            if message.startswith("hinted batch committed")
+            else None
+        )
+        if into is not None:
+            for h in hints:
+                into.setdefault(self.external_id(h), record.created)
+
+    @contextmanager
+    def recording(self) -> Iterator[None]:
+        timing = logging.getLogger("tempox.sync.timing")
+        level = timing.level
+        timing.setLevel(logging.DEBUG)
+        timing.addHandler(self)
+        try:
+            yield
+        finally:
+            timing.removeHandler(self)
+            timing.setLevel(level)
+
+    def keep_listening(self) -> None:
+        """Prefect's and uvicorn's logging set-up (``dictConfig``) disables loggers that
+        existed before it; listen again."""
+        logging.getLogger("tempox.sync.timing").disabled = False
 
 
 # -- when runs show in GraphQL ----------------------------------------------------------------
@@ -269,6 +312,17 @@ class Sample:
     pushed_at: float | None
     push_visible_at: float
     poll_visible_at: float | None = None
+    read_at: float | None = None  # the push server began reading the run
+    committed_at: float | None = None  # ... and committed it
+
+    def stages(self) -> tuple[float | None, float | None, float | None]:
+        """Push reached Tempox → its read began → committed → visible in GraphQL."""
+        pushed, read, committed = self.pushed_at, self.read_at, self.committed_at
+        return (
+            None if pushed is None or read is None else read - pushed,
+            None if read is None or committed is None else committed - read,
+            None if committed is None else self.push_visible_at - committed,
+        )
 
     @property
     def push_s(self) -> float:
@@ -311,6 +365,10 @@ class ToolResult:
                 [x for s in self.samples if (x := s.after_notification_s) is not None]
             ),
             "notification": stats([x for s in self.samples if (x := s.notification_s) is not None]),
+            "stages": {
+                name: stats([x for s in self.samples if (x := s.stages()[i]) is not None])
+                for i, name in enumerate(("push_to_read", "read_to_commit", "commit_to_visible"))
+            },
             "poll": stats([x for s in self.samples if (x := s.poll_s) is not None]),
             "samples": [asdict(s) for s in self.samples],
         }
@@ -325,9 +383,11 @@ def measure(tool: str, runs: int, interval: str, root: Path) -> ToolResult:
     port, token = free_port(), ingest_token(push_store)
     started = STARTERS[tool](root / tool, f"http://127.0.0.1:{port}", token)
     watchers: list[Watcher] = []
+    stages = Stages(started.external_id)
     try:
         with ExitStack() as stack:
             stack.enter_context(arrivals.recording())
+            stack.enter_context(stages.recording())
             push = stack.enter_context(
                 tempox_for(push_store, started.source, "1h", port=port, token=token)
             )
@@ -337,6 +397,7 @@ def measure(tool: str, runs: int, interval: str, root: Path) -> ToolResult:
             arrivals.on_arrival += [push_watch.watch, poll_watch.watch]
             arrivals.external_id = started.external_id
             for i in range(runs):
+                stages.keep_listening()
                 run_id, finished = started.run()
                 push_watch.watch(run_id)
                 poll_watch.watch(run_id)
@@ -348,6 +409,8 @@ def measure(tool: str, runs: int, interval: str, root: Path) -> ToolResult:
             poll_watch.wait([s.run_id for s in result.samples], timeout=interval_s * 3 + 120)
             for s in result.samples:
                 s.poll_visible_at = poll_watch.seen.get(s.run_id)
+                s.read_at = stages.read.get(s.run_id)
+                s.committed_at = stages.committed.get(s.run_id)
     finally:
         for w in watchers:
             w.close()
@@ -391,6 +454,21 @@ def report(out: dict[str, Any]) -> str:
         lines.append(
             f"| {r['tool']} | {cell(r['push'])} | {cell(r['after_notification'])} "
             f"| {cell(r['poll'])} | {cell(r.get('notification'))} |"
+        )
+    lines += [
+        "",
+        "Tempox's share, by stage (seconds, median / p95): the push reaching Tempox → the "
+        "pushed run's read beginning (scheduler woken, lease claimed, adapter taken) → that "
+        "read committed → GraphQL answering it (polled every 25 ms).",
+        "",
+        "| tool | push → read begins | read → committed | committed → visible |",
+        "|---|---|---|---|",
+    ]
+    for r in out["tools"]:
+        st = r.get("stages", {})
+        lines.append(
+            f"| {r['tool']} | {cell(st.get('push_to_read'))} | {cell(st.get('read_to_commit'))} "
+            f"| {cell(st.get('commit_to_visible'))} |"
         )
     return "\n".join(lines)
 
