@@ -137,14 +137,15 @@ class _Sync:
         batch = self._runs_batch(runs, {})
         tis: list[TaskInstanceResponse] = []
         for r in runs:
-            found = s.call(
+            # Every page: a run of more tasks than a page holds lands whole, not in two commits.
+            tis += self._offset_pages(
                 f"GET /dags/{r.dag_id}/dagRuns/{r.dag_run_id}/taskInstances",
                 s.task_instances.get_task_instances,
+                "task_instances",
                 dag_id=r.dag_id,
                 dag_run_id=r.dag_run_id,
-                limit=self.page,
+                order_by=["id"],
             )
-            tis += found.task_instances
         if tis:
             more = self._task_instances_batch(tis, {})
             batch = dataclasses.replace(

@@ -55,17 +55,27 @@ def test_the_listener_plugin_pushes_finished_dag_runs_into_the_catalog(
                 # Tempox names a dag run by its DAG and its id.
                 external_id = f"{dag_id}/{run_id}"
                 assert tempox.wait_for_run(external_id, {status}, timeout=120) == status
-                # What the push named is read on its own, first: the run and its tries.
-                assert hinted(source, SyncHint(run_id, dag_id)) == ([external_id], True)
+                # What the push named is read on its own, first: the run and all its tries,
+                # however many pages they take (one task instance a page here).
+                runs, tasks = hinted(source, SyncHint(run_id, dag_id))
+                assert runs == [external_id]
+                assert len(tasks) > 1
+                assert hinted({**source, "page_size": 1}, SyncHint(run_id, dag_id)) == (
+                    runs,
+                    tasks,
+                )
             assert tempox.syncs() > before
     finally:
         stack.stop()
         store.close()
 
 
-def hinted(source: dict[str, object], hint: SyncHint) -> tuple[list[str], bool]:
-    """The runs the adapter reads for ``hint`` alone, and whether it read task runs too."""
+def hinted(source: dict[str, object], hint: SyncHint) -> tuple[list[str], set[str]]:
+    """The runs the adapter reads for ``hint`` alone, and the task runs it read with them."""
     settings = parse_settings({"sources": {SOURCE: source}}, file="tempox.toml")
     with settings.sources[SOURCE].create_adapter() as adapter:
         batches = list(adapter.fetch_hinted([hint], None))
-    return [r.external_id for b in batches for r in b.runs], any(b.task_runs for b in batches)
+    assert len(batches) == 1  # one commit: the run never shows without its task runs
+    return [r.external_id for r in batches[0].runs], {
+        f"{t.task_id}#{t.map_index}#{t.attempt}" for t in batches[0].task_runs
+    }
