@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from catalog.alerts.history import AlertHistory
 from catalog.alerts.settings import AlertSettings
@@ -399,7 +399,14 @@ class Catalog:
         return Impact(run, outputs, downstream)
 
 
-def is_stale(asset: t.Asset, at: datetime) -> bool:
+class HasFreshness(Protocol):
+    @property
+    def freshness_max_age_s(self) -> float | None: ...
+    @property
+    def stale_after(self) -> datetime | None: ...
+
+
+def is_stale(asset: HasFreshness, at: datetime) -> bool:
     """The freshness rule :meth:`Catalog.stale_assets` applies, for one asset already loaded."""
     if asset.freshness_max_age_s is None:
         return False

@@ -7,7 +7,17 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, tuple_, union
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    bindparam,
+    func,
+    or_,
+    select,
+    tuple_,
+    union,
+)
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
@@ -83,48 +93,64 @@ def _page_by_time(
     return Page(items, cursors, len(rows) > page.first)
 
 
-def _labelled(kind: str, model: type[t.Owner] | type[t.Tag], value: str) -> Select[Any]:
+def _labelled(kind: str, model: type[t.Owner] | type[t.Tag], value: Any) -> Select[Any]:
     c = t.table(model).c
     column = c.name if model is t.Owner else c.tag
     return select(c.entity_id).where(c.entity_kind == kind, column == value)
 
 
-def _source_ids(names: Sequence[str]) -> Select[Any]:
+def _named(values: dict[str, Any], name: str, value: Any) -> BindParameter[Any]:
+    # Named binds, their values kept in ``values`` too: catalog.store.rows compiles a statement
+    # once per set of names and binds the values of each request (catalog.store.prepared).
+    values[name] = value
+    return bindparam(name, value)
+
+
+def _each(values: dict[str, Any], name: str, items: Sequence[Any]) -> list[BindParameter[Any]]:
+    return [_named(values, f"{name}_{i}", v) for i, v in enumerate(items)]
+
+
+def _source_ids(names: Sequence[Any]) -> Select[Any]:
     return select(SOURCE.id).where(SOURCE.name.in_(names))
 
 
 # -- runs -------------------------------------------------------------------------------------
 
 
-def _run_conditions(f: RunFilter) -> list[ColumnElement[bool]]:
-    run = RUN
+def _run_conditions(
+    f: RunFilter, values: dict[str, Any] | None = None
+) -> list[ColumnElement[bool]]:
+    """The filter's conditions, every value a named bind (also put in ``values``)."""
+    run, v = RUN, {} if values is None else values
     where: list[ColumnElement[bool]] = []
     if f.statuses:
-        where.append(run.status.in_([s.value for s in f.statuses]))
+        where.append(run.status.in_(_each(v, "f_status", [s.value for s in f.statuses])))
     if f.triggers:
-        where.append(run.trigger.in_([k.value for k in f.triggers]))
+        where.append(run.trigger.in_(_each(v, "f_trigger", [k.value for k in f.triggers])))
     if f.sources:
-        where.append(run.source_id.in_(_source_ids(f.sources)))
+        where.append(run.source_id.in_(_source_ids(_each(v, "f_source", f.sources))))
     if f.pipeline_ids:
-        where.append(run.pipeline_id.in_(f.pipeline_ids))
+        where.append(run.pipeline_id.in_(_each(v, "f_pipeline", f.pipeline_ids)))
     if f.owner is not None:
+        owner = _named(v, "f_owner", f.owner)
         where.append(
             or_(
-                run.pipeline_id.in_(_labelled("pipeline", t.Owner, f.owner)),
-                run.id.in_(_labelled("run", t.Owner, f.owner)),
+                run.pipeline_id.in_(_labelled("pipeline", t.Owner, owner)),
+                run.id.in_(_labelled("run", t.Owner, owner)),
             )
         )
     if f.tag is not None:
+        tag = _named(v, "f_tag", f.tag)
         where.append(
             or_(
-                run.id.in_(_labelled("run", t.Tag, f.tag)),
-                run.pipeline_id.in_(_labelled("pipeline", t.Tag, f.tag)),
+                run.id.in_(_labelled("run", t.Tag, tag)),
+                run.pipeline_id.in_(_labelled("pipeline", t.Tag, tag)),
             )
         )
     if f.since is not None:
-        where.append(run.happened_at >= f.since)
+        where.append(run.happened_at >= _named(v, "f_since", f.since))
     if f.until is not None:
-        where.append(run.happened_at < f.until)
+        where.append(run.happened_at < _named(v, "f_until", f.until))
     return where
 
 
@@ -177,17 +203,22 @@ def count_pipelines(session: Session, f: PipelineFilter) -> int:
     )
 
 
-def _asset_conditions(f: AssetFilter) -> list[ColumnElement[bool]]:
-    a = ASSET
+def _asset_conditions(
+    f: AssetFilter, values: dict[str, Any] | None = None
+) -> list[ColumnElement[bool]]:
+    """The filter's conditions, every value a named bind (also put in ``values``)."""
+    a, v = ASSET, {} if values is None else values
     where: list[ColumnElement[bool]] = []
     if f.owner is not None:
-        where.append(a.id.in_(_labelled("asset", t.Owner, f.owner)))
+        where.append(a.id.in_(_labelled("asset", t.Owner, _named(v, "f_owner", f.owner))))
     if f.tag is not None:
-        where.append(a.id.in_(_labelled("asset", t.Tag, f.tag)))
+        where.append(a.id.in_(_labelled("asset", t.Tag, _named(v, "f_tag", f.tag))))
     if f.uri_prefix:
-        where.append(a.uri.startswith(f.uri_prefix, autoescape=True))
+        # As startswith(autoescape=True) escapes a literal, done here to the bound value.
+        escaped = f.uri_prefix.replace("/", "//").replace("%", "/%").replace("_", "/_")
+        where.append(a.uri.startswith(_named(v, "f_uri_prefix", escaped), escape="/"))
     if f.search:
-        where.append(func.lower(a.uri).like(f"%{f.search.lower()}%"))
+        where.append(func.lower(a.uri).like(_named(v, "f_search", f"%{f.search.lower()}%")))
     return where
 
 

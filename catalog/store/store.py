@@ -25,6 +25,7 @@ from catalog.store.engine import make_engine
 from catalog.store.identity_apply import ensure_identity
 from catalog.store.lineage_events import Received, ToBatch, decide_runs, store_new_events
 from catalog.store.migrate import current_revision, head_revision, upgrade
+from catalog.store.prepared import Statements
 from catalog.store.versions import DATA_VERSION, LINEAGE_VERSION, SYNC_VERSION
 from catalog.store.writes import bump, write_batch
 
@@ -75,6 +76,7 @@ class Store:
         self.url = url
         self.identity = identity  # how asset references become identities, on every write
         self.engine = engine or make_engine(url)
+        self.statements = Statements(self.engine)  # the hottest reads, compiled once
         if migrate:
             upgrade(self.engine)
 

@@ -1,0 +1,136 @@
+"""Statements compiled once and run on the bare DB-API cursor, for the hottest reads.
+
+Executing a Core statement costs more in SQLAlchemy (building it, its cache key, result rows)
+than in the database for a page of a hundred rows; loading ORM objects costs more again. A
+statement whose text depends only on its *shape* (which filters are set, how many values each
+holds) is compiled for the engine's dialect once and kept under that shape; each request then
+only binds its values, through the columns' own bind and result processors, so a value reads
+and compares exactly as it does through the ORM. On PostgreSQL the unchanging text also lets
+psycopg prepare the statement on the server after a few executions.
+
+Every value that varies between requests must be a named ``bindparam`` given in ``values``;
+a bind left unnamed keeps the value it had when the statement was compiled (constants such as
+an entity kind).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from threading import Lock
+from typing import Any
+
+from sqlalchemy import Dialect, Engine
+from sqlalchemy.sql import Select
+from sqlalchemy.types import TypeEngine
+
+__all__ = ["Prepared", "Statements", "padded"]
+
+Processor = Callable[[Any], Any]
+MAX_SHAPES = 512
+
+
+@dataclass(slots=True)
+class Prepared:
+    sql: str
+    order: tuple[str, ...] | None  # positional paramstyle: bind names in order; None: named
+    constants: Mapping[str, Any]  # the binds' compiled values (what ``values`` may override)
+    binds: Mapping[str, Processor]  # bind processors of the binds that have one
+    types: tuple[TypeEngine[Any], ...]  # of the columns, in the dialect
+    dialect: Dialect
+    # (column index, result processor): known after the first execution, since a driver's
+    # processor may depend on the type the driver reports (numbers on psycopg).
+    results: tuple[tuple[int, Processor], ...] | None = None
+
+    @classmethod
+    def compile(cls, statement: Select[Any], dialect: Dialect) -> Prepared:
+        compiled = statement.compile(dialect=dialect)
+        binds: dict[str, Processor] = {}
+        for name, bind in compiled.binds.items():
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                binds[name] = processor
+        types = tuple(c.type.dialect_impl(dialect) for c in statement.selected_columns)
+        order = tuple(compiled.positiontup or ()) if compiled.positional else None
+        constants = {name: bind.value for name, bind in compiled.binds.items()}
+        return cls(compiled.string, order, constants, binds, types, dialect)
+
+    def params(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        merged = {**self.constants, **values}
+        for name, processor in self.binds.items():
+            merged[name] = processor(merged[name])
+        if self.order is None:
+            return merged
+        return [merged[name] for name in self.order]
+
+    def rows(self, cursor: Any, values: Mapping[str, Any]) -> list[Any]:
+        cursor.execute(self.sql, self.params(values))
+        rows: list[Any] = cursor.fetchall()
+        results = self.results
+        if results is None:
+            results = self.results = self._results(cursor.description)
+        if not results:
+            return rows
+        out = []
+        for row in rows:
+            row = list(row)
+            for i, processor in results:
+                row[i] = processor(row[i])
+            out.append(row)
+        return out
+
+    def _results(self, description: Sequence[Any]) -> tuple[tuple[int, Processor], ...]:
+        found = []
+        for i, (kind, column) in enumerate(zip(self.types, description, strict=True)):
+            processor = kind.result_processor(self.dialect, column[1])
+            if processor is not None:
+                found.append((i, processor))
+        return tuple(found)
+
+
+class Statements:
+    """The prepared statements of one engine, by shape (the most recently used few hundred)."""
+
+    def __init__(self, engine: Engine, size: int = MAX_SHAPES) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect
+        self._size = size
+        self._cache: OrderedDict[Hashable, Prepared] = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, shape: Hashable, build: Callable[[], Select[Any]]) -> Prepared:
+        with self._lock:
+            found = self._cache.get(shape)
+            if found is not None:
+                self._cache.move_to_end(shape)
+                return found
+        prepared = Prepared.compile(build(), self.dialect)
+        with self._lock:
+            self._cache[shape] = prepared
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return prepared
+
+    @contextmanager
+    def cursor(self) -> Iterator[Any]:
+        """A cursor on a pooled connection, for reads; the connection goes back rolled back."""
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.close()
+        finally:
+            connection.close()  # the pool rolls it back
+
+
+def padded(values: Sequence[Any]) -> list[Any]:
+    """``values`` (not empty) repeated at the end up to a power of two: an ``IN`` list of
+    these has a few shapes, not one per length, and the same matches."""
+    size = 1
+    while size < len(values):
+        size *= 2
+    return [*values, *[values[-1]] * (size - len(values))]
