@@ -12,6 +12,8 @@ operations of ``graphql/operations`` sent verbatim are answered from rows by
 from __future__ import annotations
 
 import time
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 from graphql import GraphQLError
@@ -27,8 +29,8 @@ from strawberry.types.execution import ExecutionResult
 from api import jsonsafe, web
 from api.auth.graphql import required_scopes
 from api.auth.middleware import authorize
-from api.cache import Encoded, ResponseCache, encode, is_query
-from api.direct import DirectPath
+from api.cache import Encoded, Key, ResponseCache, encode, is_query
+from api.direct import Compiled, DirectPath
 from api.limits.runner import QueryRunner, QueryTimeout
 from api.metrics.instruments import CACHE_LOOKUPS, GRAPHQL_DURATION, GRAPHQL_REQUESTS
 from api.metrics.operations import OTHER, operation_label
@@ -148,23 +150,25 @@ class GraphQLApp(GraphQL[Context, None]):
         operation = request_data.operation_name
 
         compiled = None if query is None else self.direct.match(query, operation)
+        cache = self.cache
+        if query is None or request_data.protocol != "http":
+            cache = None
+        if compiled is not None:
+            # A compiled operation (a query): the versions, the cache and the answer in one
+            # trip to a worker thread.
+            return await self._run(
+                partial(
+                    self._direct, compiled, cache, request, request_adapter, sub_response,
+                    context, root_value, request_data,
+                )
+            )  # fmt: skip
 
         async def execute() -> ExecutionResult:
-            if compiled is not None:
-                data = self.direct.answer(compiled, request_data.variables, context)
-                if data is not None:
-                    return ExecutionResult(data=data, errors=None)
             return await GraphQL.execute_single(
                 self, request, request_adapter, sub_response, context, root_value, request_data
             )
 
-        cache = self.cache
-        if (
-            cache is None
-            or query is None
-            or request_data.protocol != "http"
-            or not is_query(query, operation)
-        ):
+        if cache is None or query is None or not is_query(query, operation):
             return await self._run(execute)
         # Both read before execution: an answer kept under them is never newer than they say.
         version, sync_version = await run_sync(self.catalog.cache_versions)
@@ -175,14 +179,57 @@ class GraphQLApp(GraphQL[Context, None]):
         if cached is not None:
             return cached
         result = await self._run(execute)
-        if not context.uncacheable:
-            return cache.put(
-                key,
-                result,
-                sync_version if context.read_sync_state else None,
-                now if context.read_clock else None,
+        return self._keep(cache, key, result, context, sync_version, now)
+
+    async def _direct(
+        self,
+        compiled: Compiled,
+        cache: ResponseCache | None,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        # On a worker loop of its own (api.limits.runner): the catalog's calls block it alone.
+        key, sync_version, now = None, 0, context.instant()
+        if cache is not None:
+            version, sync_version = self.catalog.cache_versions()
+            query = request_data.query or ""  # a compiled operation's document
+            key = cache.key(query, request_data.variables, request_data.operation_name, version)
+            cached = cache.get(key, sync_version, now)
+            CACHE_LOOKUPS.labels("miss" if cached is None else "hit").inc()
+            if cached is not None:
+                return cached
+        data = self.direct.answer(compiled, request_data.variables, context)
+        if data is not None:
+            result = ExecutionResult(data=data, errors=None)
+        else:
+            result = await GraphQL.execute_single(
+                self, request, request_adapter, sub_response, context, root_value, request_data
             )
-        return result
+        if cache is None or key is None:
+            return result
+        return self._keep(cache, key, result, context, sync_version, now)
+
+    @staticmethod
+    def _keep(
+        cache: ResponseCache,
+        key: Key,
+        result: ExecutionResult,
+        context: Context,
+        sync_version: int,
+        now: datetime,
+    ) -> ExecutionResult:
+        if context.uncacheable:
+            return result
+        return cache.put(
+            key,
+            result,
+            sync_version if context.read_sync_state else None,
+            now if context.read_clock else None,
+        )
 
     async def _run(self, execute: Any) -> ExecutionResult:
         try:
