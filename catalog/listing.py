@@ -111,6 +111,13 @@ class Listing:
         with st.cursor() as cursor:
             return rows.read_asset_rows(st, cursor, f, page, count=count)
 
+    def asset_id(self, uri: str) -> int | None:
+        """What :meth:`catalog.service.Catalog.asset` finds, its id alone."""
+        identity, _ = self.store.identity.resolve(uri)
+        st = self.store.statements
+        with st.cursor() as cursor:
+            return rows.read_asset_id(st, cursor, identity, [uri, identity])
+
     def lineage_rows(self, result: LineageResult) -> NodeRows:
         """What :meth:`of_lineage` reads, as rows."""
         ids: dict[NodeKind, list[int]] = {kind: [] for kind in NodeKind}

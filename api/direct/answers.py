@@ -145,8 +145,8 @@ def assets(v: Data, ctx: Context) -> Data:
 
 def _start(given: Data, ctx: Context) -> Node | None:
     if given.get("asset") is not None:
-        asset = ctx.catalog.asset(str(given["asset"]))
-        return None if asset is None or asset.id is None else (NodeKind.ASSET.value, asset.id)
+        found = ctx.catalog.listing.asset_id(str(given["asset"]))
+        return None if found is None else (NodeKind.ASSET.value, found)
     return None  # a pipeline or a task: the general executor looks it up
 
 

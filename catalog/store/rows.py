@@ -274,6 +274,30 @@ def read_asset_rows(
     return AssetRows(found, total, dict(owners), dict(tags), dict(aliases))
 
 
+def read_asset_id(st: Statements, cursor: Any, identity: str, names: Sequence[str]) -> int | None:
+    """The asset whose identity is ``identity``, else the oldest one a source names by one of
+    ``names`` (as ``reads.read_asset_by_uri``, then ``aliases.read_asset_by_alias``)."""
+    found = st.get("asset_id", lambda: select(ASSET.id).where(ASSET.uri == bindparam("uri"))).rows(
+        cursor, {"uri": identity}
+    )
+    if found:
+        return int(found[0][0])
+    some = padded(sorted(set(names)))
+    v = {f"n_{i}": n for i, n in enumerate(some)}
+
+    def by_alias() -> Select[Any]:
+        return (
+            select(ASSET.id)
+            .join(t.table(t.AssetAlias), ALIAS.asset_id == ASSET.id)
+            .where(ALIAS.alias.in_([bindparam(f"n_{i}") for i in range(len(some))]))
+            .order_by(ASSET.id)
+            .limit(1)
+        )
+
+    found = st.get(("asset_id_by_alias", len(some)), by_alias).rows(cursor, v)
+    return int(found[0][0]) if found else None
+
+
 # -- lineage nodes ----------------------------------------------------------------------------
 
 CHUNK = 512

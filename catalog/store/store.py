@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, make_url, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, make_url, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -413,15 +413,21 @@ class Store:
     # -- versions -------------------------------------------------------------------------------
 
     def version(self, key: str) -> int:
-        with self.engine.connect() as conn:
-            value = conn.execute(select(_meta.c.value).where(_meta.c.key == key)).scalar()
-        return int(value or 0)
+        (value,) = self.versions(key)
+        return value
 
     def versions(self, *keys: str) -> tuple[int, ...]:
-        """Several versions in one round trip, in the order asked (0: never moved)."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(_meta.c.key, _meta.c.value).where(_meta.c.key.in_(keys)))
-            found = {key: int(value) for key, value in rows}
+        """Several versions in one round trip, in the order asked (0: never moved). Asked
+        before every answer: a statement compiled once, on the bare cursor."""
+        prepared = self.statements.get(
+            ("versions", len(keys)),
+            lambda: select(_meta.c.key, _meta.c.value).where(
+                _meta.c.key.in_([bindparam(f"k_{i}") for i in range(len(keys))])
+            ),
+        )
+        with self.statements.cursor() as cursor:
+            rows = prepared.rows(cursor, {f"k_{i}": key for i, key in enumerate(keys)})
+        found = {key: int(value) for key, value in rows}
         return tuple(found.get(key, 0) for key in keys)
 
 
