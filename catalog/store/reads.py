@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -99,40 +99,58 @@ def _labelled(kind: str, model: type[t.Owner] | type[t.Tag], value: Any) -> Sele
     return select(c.entity_id).where(c.entity_kind == kind, column == value)
 
 
-def _named(values: dict[str, Any], name: str, value: Any) -> BindParameter[Any]:
-    # Named binds, their values kept in ``values`` too: catalog.store.rows compiles a statement
-    # once per set of names and binds the values of each request (catalog.store.prepared).
-    values[name] = value
-    return bindparam(name, value)
-
-
-def _each(values: dict[str, Any], name: str, items: Sequence[Any]) -> list[BindParameter[Any]]:
-    return [_named(values, f"{name}_{i}", v) for i, v in enumerate(items)]
-
-
 def _source_ids(names: Sequence[Any]) -> Select[Any]:
     return select(SOURCE.id).where(SOURCE.name.in_(names))
+
+
+def _put(values: dict[str, Any], name: str, items: Sequence[Any]) -> None:
+    values.update((f"{name}_{i}", v) for i, v in enumerate(items))
+
+
+def _binder(values: dict[str, Any]) -> Callable[[str], BindParameter[Any]]:
+    # Named binds: catalog.store.rows compiles a statement once per set of names (its shape)
+    # and binds each request's values (catalog.store.prepared).
+    return lambda name: bindparam(name, values[name])
+
+
+def _each(bind: Callable[[str], BindParameter[Any]], name: str, n: int) -> list[Any]:
+    return [bind(f"{name}_{i}") for i in range(n)]
 
 
 # -- runs -------------------------------------------------------------------------------------
 
 
-def _run_conditions(
-    f: RunFilter, values: dict[str, Any] | None = None
-) -> list[ColumnElement[bool]]:
-    """The filter's conditions, every value a named bind (also put in ``values``)."""
-    run, v = RUN, {} if values is None else values
+def run_values(f: RunFilter) -> dict[str, Any]:
+    """The filter's values by the names its conditions bind them under."""
+    v: dict[str, Any] = {}
+    _put(v, "f_status", [s.value for s in f.statuses])
+    _put(v, "f_trigger", [k.value for k in f.triggers])
+    _put(v, "f_source", f.sources)
+    _put(v, "f_pipeline", f.pipeline_ids)
+    if f.owner is not None:
+        v["f_owner"] = f.owner
+    if f.tag is not None:
+        v["f_tag"] = f.tag
+    if f.since is not None:
+        v["f_since"] = f.since
+    if f.until is not None:
+        v["f_until"] = f.until
+    return v
+
+
+def _run_conditions(f: RunFilter) -> list[ColumnElement[bool]]:
+    run, b = RUN, _binder(run_values(f))
     where: list[ColumnElement[bool]] = []
     if f.statuses:
-        where.append(run.status.in_(_each(v, "f_status", [s.value for s in f.statuses])))
+        where.append(run.status.in_(_each(b, "f_status", len(f.statuses))))
     if f.triggers:
-        where.append(run.trigger.in_(_each(v, "f_trigger", [k.value for k in f.triggers])))
+        where.append(run.trigger.in_(_each(b, "f_trigger", len(f.triggers))))
     if f.sources:
-        where.append(run.source_id.in_(_source_ids(_each(v, "f_source", f.sources))))
+        where.append(run.source_id.in_(_source_ids(_each(b, "f_source", len(f.sources)))))
     if f.pipeline_ids:
-        where.append(run.pipeline_id.in_(_each(v, "f_pipeline", f.pipeline_ids)))
+        where.append(run.pipeline_id.in_(_each(b, "f_pipeline", len(f.pipeline_ids))))
     if f.owner is not None:
-        owner = _named(v, "f_owner", f.owner)
+        owner = b("f_owner")
         where.append(
             or_(
                 run.pipeline_id.in_(_labelled("pipeline", t.Owner, owner)),
@@ -140,7 +158,7 @@ def _run_conditions(
             )
         )
     if f.tag is not None:
-        tag = _named(v, "f_tag", f.tag)
+        tag = b("f_tag")
         where.append(
             or_(
                 run.id.in_(_labelled("run", t.Tag, tag)),
@@ -148,9 +166,9 @@ def _run_conditions(
             )
         )
     if f.since is not None:
-        where.append(run.happened_at >= _named(v, "f_since", f.since))
+        where.append(run.happened_at >= b("f_since"))
     if f.until is not None:
-        where.append(run.happened_at < _named(v, "f_until", f.until))
+        where.append(run.happened_at < b("f_until"))
     return where
 
 
@@ -203,22 +221,32 @@ def count_pipelines(session: Session, f: PipelineFilter) -> int:
     )
 
 
-def _asset_conditions(
-    f: AssetFilter, values: dict[str, Any] | None = None
-) -> list[ColumnElement[bool]]:
-    """The filter's conditions, every value a named bind (also put in ``values``)."""
-    a, v = ASSET, {} if values is None else values
-    where: list[ColumnElement[bool]] = []
+def asset_values(f: AssetFilter) -> dict[str, Any]:
+    """The filter's values by the names its conditions bind them under."""
+    v: dict[str, Any] = {}
     if f.owner is not None:
-        where.append(a.id.in_(_labelled("asset", t.Owner, _named(v, "f_owner", f.owner))))
+        v["f_owner"] = f.owner
     if f.tag is not None:
-        where.append(a.id.in_(_labelled("asset", t.Tag, _named(v, "f_tag", f.tag))))
+        v["f_tag"] = f.tag
     if f.uri_prefix:
         # As startswith(autoescape=True) escapes a literal, done here to the bound value.
-        escaped = f.uri_prefix.replace("/", "//").replace("%", "/%").replace("_", "/_")
-        where.append(a.uri.startswith(_named(v, "f_uri_prefix", escaped), escape="/"))
+        v["f_uri_prefix"] = f.uri_prefix.replace("/", "//").replace("%", "/%").replace("_", "/_")
     if f.search:
-        where.append(func.lower(a.uri).like(_named(v, "f_search", f"%{f.search.lower()}%")))
+        v["f_search"] = f"%{f.search.lower()}%"
+    return v
+
+
+def _asset_conditions(f: AssetFilter) -> list[ColumnElement[bool]]:
+    a, b = ASSET, _binder(asset_values(f))
+    where: list[ColumnElement[bool]] = []
+    if f.owner is not None:
+        where.append(a.id.in_(_labelled("asset", t.Owner, b("f_owner"))))
+    if f.tag is not None:
+        where.append(a.id.in_(_labelled("asset", t.Tag, b("f_tag"))))
+    if f.uri_prefix:
+        where.append(a.uri.startswith(b("f_uri_prefix"), escape="/"))
+    if f.search:
+        where.append(func.lower(a.uri).like(b("f_search")))
     return where
 
 

@@ -18,7 +18,13 @@ from sqlalchemy import Select, and_, bindparam, func, literal, or_, select, tupl
 
 from catalog.enums import NodeKind
 from catalog.filters import AssetFilter, RunFilter
-from catalog.pagination import Page, PageRequest, decode_cursor, encode_cursor
+from catalog.pagination import (
+    Page,
+    PageRequest,
+    decode_cursor,
+    encode_id_cursor,
+    encode_time_cursor,
+)
 from catalog.store import reads
 from catalog.store import tables as t
 from catalog.store.prepared import Statements, padded
@@ -119,8 +125,7 @@ def read_run_rows(
 ) -> RunRows:
     """A newest-first page of runs with their pipelines and sources (as ``reads.read_runs``
     and ``reads.count_runs``); ``owners``: the pipelines' owners and the runs' own."""
-    v: Values = {}
-    reads._run_conditions(f, v)  # the values, by name
+    v = reads.run_values(f)
     names = tuple(v)
     after = page.after is not None
     if page.after is not None:
@@ -146,7 +151,9 @@ def read_run_rows(
 
     rows = st.get(("runs", names, after), build).rows(cursor, v)
     items = [RunRow(*r) for r in rows[: page.first]]
-    found = Page(items, [encode_cursor(r.happened_at, r.id) for r in items], len(rows) > page.first)
+    found = Page(
+        items, [encode_time_cursor(r.happened_at, r.id) for r in items], len(rows) > page.first
+    )
     total = None
     if count:
         total = _count(
@@ -209,8 +216,7 @@ def read_asset_rows(
 ) -> AssetRows:
     """A page of assets by id (as ``reads.read_assets`` and ``reads.count_assets``) with their
     owners, tags, and aliases with the aliases' sources' names."""
-    v: Values = {}
-    reads._asset_conditions(f, v)
+    v = reads.asset_values(f)
     names = tuple(v)
     after = page.after is not None
     if page.after is not None:
@@ -226,7 +232,7 @@ def read_asset_rows(
 
     rows = st.get(("assets", names, after), build).rows(cursor, v)
     items = [AssetRow(*r) for r in rows[: page.first]]
-    found = Page(items, [encode_cursor(r.id) for r in items], len(rows) > page.first)
+    found = Page(items, [encode_id_cursor(r.id) for r in items], len(rows) > page.first)
     total = None
     if count:
         total = _count(
