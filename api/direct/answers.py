@@ -31,6 +31,8 @@ def _time(value: datetime | None) -> str | None:
 # Stored values to the names the schema shows.
 STATUS = {s.value: s.name for s in RunStatus}
 TRIGGER = {k.value: k.name for k in TriggerKind}
+KIND = {k.value: k for k in NodeKind}
+ORIGIN = {o.value: o.name for o in EdgeOrigin}
 
 
 def _page_info(page: Page[Any]) -> Data:
@@ -162,7 +164,7 @@ def lineage(v: Data, ctx: Context) -> Data | None:
     rel = ctx.catalog.listing.lineage_rows(result)
     nodes = []
     for node in result.nodes:
-        kind = NodeKind(node.kind)
+        kind = KIND[node.kind]
         entity: Data
         if kind is NodeKind.ASSET:
             entity = {"uri": rel.assets[node.id]}
@@ -189,7 +191,7 @@ def lineage(v: Data, ctx: Context) -> Data | None:
         {
             "upstream": {"id": f"{e.upstream[0]}:{e.upstream[1]}"},
             "downstream": {"id": f"{e.downstream[0]}:{e.downstream[1]}"},
-            "origins": [EdgeOrigin(o).name for o in e.origins],
+            "origins": [ORIGIN[o] for o in e.origins],
             # Who says so: the sources that reported it, then who linked it by hand.
             "sources": [*_names(rel, e.sources, 0), *e.linked_by],
         }

@@ -309,6 +309,10 @@ def read_asset_id(st: Statements, cursor: Any, identity: str, names: Sequence[st
 CHUNK = 512
 
 
+def _built(build: Callable[[list[Any]], Select[Any]], n: int) -> Select[Any]:
+    return build([bindparam(f"i_{i}") for i in range(n)])
+
+
 def _by_ids(
     st: Statements,
     cursor: Any,
@@ -321,8 +325,7 @@ def _by_ids(
     for part in chunks(sorted(set(ids)), CHUNK):
         some = padded(list(part))
         v = {f"i_{i}": x for i, x in enumerate(some)}
-        binds: list[Any] = [bindparam(f"i_{i}") for i in range(len(some))]
-        rows += st.get((name, len(some)), partial(build, binds)).rows(cursor, v)
+        rows += st.get((name, len(some)), partial(_built, build, len(some))).rows(cursor, v)
     return rows
 
 
