@@ -12,14 +12,16 @@ operations of ``graphql/operations`` sent verbatim are answered from rows by
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from typing import Any
 
+from cross_web import HTTPException
 from graphql import GraphQLError
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
@@ -45,6 +47,7 @@ from catalog.service import Catalog
 
 __all__ = ["GraphQLApp"]
 
+Kept = tuple[Key, int, datetime]  # a cache key, the sync version and "now" it was read at
 MAX_JSON_DEPTH = 64  # request bodies: a query, its variables; deeper is no honest request
 
 
@@ -78,9 +81,53 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
+            if scope["type"] == "http" and scope["method"] == "POST" and _posts_json(scope):
+                body = await _body(receive)
+                if await self._compiled_post(scope, body, receive, send):
+                    return
+                receive = _replay(body, receive)
             await super().__call__(scope, receive, send)
         except Refusal as refusal:
             await refusal.response(graphql=True)(scope, receive, send)
+
+    async def _compiled_post(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> bool:
+        """A compiled operation posted as JSON, answered as the view would answer it, without
+        the view's parsing and negotiation; False: anything else (the view's turn)."""
+        try:
+            data = self.decode_json(body)
+        except Refusal:
+            return False  # the view words it
+        if not isinstance(data, dict) or not data.keys() <= _KEYS or data.get("extensions"):
+            return False
+        query, variables, operation = (
+            data.get("query"),
+            data.get("variables"),
+            data.get("operationName"),
+        )
+        if not (
+            isinstance(query, str)
+            and isinstance(variables, dict | None)
+            and isinstance(operation, str | None)
+            and self.direct.match(query, operation) is not None
+        ):
+            return False
+        request = Request(scope, _replay(body, receive))
+        adapter = self.request_adapter_class(request)
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, sub_response)
+        request_data = GraphQLRequestData(query, variables, operation, None, "http")
+        try:
+            result = await self.execute_single(
+                request, adapter, sub_response, context, None, request_data
+            )
+        except HTTPException as e:  # as the view answers it
+            await PlainTextResponse(e.reason, status_code=e.status_code)(scope, receive, send)
+            return True
+        response_data = await self.process_result(request, result)
+        if result.errors:
+            self._handle_errors(result.errors, response_data)
+        await self.create_response(response_data, sub_response)(scope, receive, send)
+        return True
 
     def close(self) -> None:
         self.runner.close()
@@ -153,20 +200,24 @@ class GraphQLApp(GraphQL[Context, None]):
         cache = self.cache
         if query is None or request_data.protocol != "http":
             cache = None
-        if compiled is not None:
-            # A compiled operation (a query): the versions, the cache and the answer in one
-            # trip to a worker thread.
-            return await self._run(
-                partial(
-                    self._direct, compiled, cache, request, request_adapter, sub_response,
-                    context, root_value, request_data,
-                )
-            )  # fmt: skip
 
         async def execute() -> ExecutionResult:
             return await GraphQL.execute_single(
                 self, request, request_adapter, sub_response, context, root_value, request_data
             )
+
+        if compiled is not None:
+            # A compiled operation (a query): the versions, the cache and the answer in one
+            # trip to a worker thread; the executor's turn only when the direct path declines.
+            done = await self._run_sync(
+                partial(self._direct, compiled, cache, context, request_data)
+            )
+            if isinstance(done, ExecutionResult):
+                return done
+            result = await self._run(execute)
+            if cache is None or done is None:
+                return result
+            return self._keep(cache, *done, result, context)
 
         if cache is None or query is None or not is_query(query, operation):
             return await self._run(execute)
@@ -179,48 +230,44 @@ class GraphQLApp(GraphQL[Context, None]):
         if cached is not None:
             return cached
         result = await self._run(execute)
-        return self._keep(cache, key, result, context, sync_version, now)
+        return self._keep(cache, key, sync_version, now, result, context)
 
-    async def _direct(
+    def _direct(
         self,
         compiled: Compiled,
         cache: ResponseCache | None,
-        request: Request,
-        request_adapter: AsyncHTTPRequestAdapter,
-        sub_response: Response,
         context: Context,
-        root_value: None,
         request_data: GraphQLRequestData,
-    ) -> ExecutionResult:
-        # On a worker loop of its own (api.limits.runner): the catalog's calls block it alone.
-        key, sync_version, now = None, 0, context.instant()
+    ) -> ExecutionResult | Kept | None:
+        """In a worker thread: the answer (cached or made), else (declined) where the
+        executor's answer is to be kept, or None when it is not to be."""
+        kept: Kept | None = None
         if cache is not None:
             version, sync_version = self.catalog.cache_versions()
             query = request_data.query or ""  # a compiled operation's document
             key = cache.key(query, request_data.variables, request_data.operation_name, version)
+            now = context.instant()
             cached = cache.get(key, sync_version, now)
             CACHE_LOOKUPS.labels("miss" if cached is None else "hit").inc()
             if cached is not None:
                 return cached
+            kept = (key, sync_version, now)
         data = self.direct.answer(compiled, request_data.variables, context)
-        if data is not None:
-            result = ExecutionResult(data=data, errors=None)
-        else:
-            result = await GraphQL.execute_single(
-                self, request, request_adapter, sub_response, context, root_value, request_data
-            )
-        if cache is None or key is None:
+        if data is None:
+            return kept
+        result = ExecutionResult(data=data, errors=None)
+        if cache is None or kept is None:
             return result
-        return self._keep(cache, key, result, context, sync_version, now)
+        return self._keep(cache, *kept, result, context)
 
     @staticmethod
     def _keep(
         cache: ResponseCache,
         key: Key,
-        result: ExecutionResult,
-        context: Context,
         sync_version: int,
         now: datetime,
+        result: ExecutionResult,
+        context: Context,
     ) -> ExecutionResult:
         if context.uncacheable:
             return result
@@ -230,6 +277,14 @@ class GraphQLApp(GraphQL[Context, None]):
             sync_version if context.read_sync_state else None,
             now if context.read_clock else None,
         )
+
+    async def _run_sync(
+        self, call: Callable[[], ExecutionResult | Kept | None]
+    ) -> ExecutionResult | Kept | None:
+        try:
+            return await self.runner.run_sync(call)
+        except QueryTimeout as exc:
+            return _error(str(exc), "QUERY_TIMEOUT", timeoutSeconds=self.runner.timeout_s)
 
     async def _run(self, execute: Any) -> ExecutionResult:
         try:
@@ -261,6 +316,48 @@ class GraphQLApp(GraphQL[Context, None]):
             max_query_cost=self.limits.max_query_cost,
             clock_step=CLOCK_STEP,
         )
+
+
+_KEYS = {"query", "variables", "operationName", "extensions"}
+
+
+def _posts_json(scope: Scope) -> bool:
+    content_type = accept = b""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            content_type = value
+        elif name == b"accept":
+            accept = value
+    # Streamed answers (multipart/mixed) and uploads are the view's.
+    return (
+        content_type.split(b";")[0].strip().lower() == b"application/json"
+        and b"multipart" not in accept.lower()
+    )
+
+
+async def _body(receive: Receive) -> bytes:
+    parts = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise ClientDisconnect
+        parts.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(parts)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """``receive`` with the body read from it given again first."""
+    given = False
+
+    async def replay() -> Message:
+        nonlocal given
+        if given:
+            return await receive()
+        given = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 def _bad_json(problem: str) -> Refusal:

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from threading import Lock
 from typing import Any
 
-from sqlalchemy import Dialect, Engine
+from sqlalchemy import Connection, Dialect, Engine
 from sqlalchemy.sql import Select
 from sqlalchemy.types import TypeEngine
 
-__all__ = ["Prepared", "Statements", "padded"]
+__all__ = ["Cursor", "Prepared", "Statements", "padded"]
 
 Processor = Callable[[Any], Any]
 MAX_SHAPES = 512
@@ -65,12 +65,19 @@ class Prepared:
             return merged
         return [merged[name] for name in self.order]
 
-    def rows(self, cursor: Any, values: Mapping[str, Any]) -> list[Any]:
-        cursor.execute(self.sql, self.params(values))
-        rows: list[Any] = cursor.fetchall()
+    def rows(self, cursor: Cursor, values: Mapping[str, Any]) -> list[Any]:
+        params = self.params(values)
+        raw = cursor.raw
+        if cursor.traced:
+            # Whoever listens for statements on the engine (tests counting them) hears these
+            # too; there is no execution context to give them.
+            for listener in cursor.connection.dispatch.before_cursor_execute:
+                listener(cursor.connection, raw, self.sql, params, None, False)
+        raw.execute(self.sql, params)
+        rows: list[Any] = raw.fetchall()
         results = self.results
         if results is None:
-            results = self.results = self._results(cursor.description)
+            results = self.results = self._results(raw.description)
         if not results:
             return rows
         out = []
@@ -114,17 +121,23 @@ class Statements:
         return prepared
 
     @contextmanager
-    def cursor(self) -> Iterator[Any]:
+    def cursor(self) -> Iterator[Cursor]:
         """A cursor on a pooled connection, for reads; the connection goes back rolled back."""
-        connection = self.engine.raw_connection()
-        try:
-            cursor = connection.cursor()
+        with self.engine.connect() as connection:
+            raw = connection.connection.cursor()
             try:
-                yield cursor
+                yield Cursor(connection, raw, bool(connection.dispatch.before_cursor_execute))
             finally:
-                cursor.close()
-        finally:
-            connection.close()  # the pool rolls it back
+                raw.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """A DB-API cursor and the connection it is on."""
+
+    connection: Connection
+    raw: Any
+    traced: bool  # someone listens for the engine's statements
 
 
 def padded(values: Sequence[Any]) -> list[Any]:

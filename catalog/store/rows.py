@@ -27,7 +27,7 @@ from catalog.pagination import (
 )
 from catalog.store import reads
 from catalog.store import tables as t
-from catalog.store.prepared import Statements, padded
+from catalog.store.prepared import Cursor, Statements, padded
 from catalog.store.writes import chunks
 
 __all__ = ["AssetRow", "AssetRows", "NodeRows", "RunRow", "RunRows"]
@@ -99,7 +99,7 @@ class NodeRows:
 
 
 def _count(
-    st: Statements, cursor: Any, key: Hashable, build: Callable[[], Select[Any]], v: Values
+    st: Statements, cursor: Cursor, key: Hashable, build: Callable[[], Select[Any]], v: Values
 ) -> int:
     (found,) = st.get(key, build).rows(cursor, v)
     return int(found[0] or 0)
@@ -116,7 +116,7 @@ _RUN_COLUMNS = (
 
 def read_run_rows(
     st: Statements,
-    cursor: Any,
+    cursor: Cursor,
     f: RunFilter,
     page: PageRequest,
     *,
@@ -170,7 +170,7 @@ def read_run_rows(
 
 
 def _owners_of_runs(
-    st: Statements, cursor: Any, runs: Sequence[RunRow]
+    st: Statements, cursor: Cursor, runs: Sequence[RunRow]
 ) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
     pipelines = padded(sorted({r.pipeline_id for r in runs}))
     ids = padded([r.id for r in runs])
@@ -212,7 +212,7 @@ _ASSET_COLUMNS = (
 
 
 def read_asset_rows(
-    st: Statements, cursor: Any, f: AssetFilter, page: PageRequest, *, count: bool
+    st: Statements, cursor: Cursor, f: AssetFilter, page: PageRequest, *, count: bool
 ) -> AssetRows:
     """A page of assets by id (as ``reads.read_assets`` and ``reads.count_assets``) with their
     owners, tags, and aliases with the aliases' sources' names."""
@@ -280,7 +280,9 @@ def read_asset_rows(
     return AssetRows(found, total, dict(owners), dict(tags), dict(aliases))
 
 
-def read_asset_id(st: Statements, cursor: Any, identity: str, names: Sequence[str]) -> int | None:
+def read_asset_id(
+    st: Statements, cursor: Cursor, identity: str, names: Sequence[str]
+) -> int | None:
     """The asset whose identity is ``identity``, else the oldest one a source names by one of
     ``names`` (as ``reads.read_asset_by_uri``, then ``aliases.read_asset_by_alias``)."""
     found = st.get("asset_id", lambda: select(ASSET.id).where(ASSET.uri == bindparam("uri"))).rows(
@@ -315,7 +317,7 @@ def _built(build: Callable[[list[Any]], Select[Any]], n: int) -> Select[Any]:
 
 def _by_ids(
     st: Statements,
-    cursor: Any,
+    cursor: Cursor,
     name: str,
     ids: Sequence[int],
     build: Callable[[list[Any]], Select[Any]],
@@ -331,7 +333,7 @@ def _by_ids(
 
 def read_node_rows(
     st: Statements,
-    cursor: Any,
+    cursor: Cursor,
     assets: Sequence[int],
     pipelines: Sequence[int],
     tasks: Sequence[int],
