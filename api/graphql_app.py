@@ -241,6 +241,16 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> ExecutionResult | Kept | None:
         """In a worker thread: the answer (cached or made), else (declined) where the
         executor's answer is to be kept, or None when it is not to be."""
+        with self.catalog.reading():  # the versions and the answer: one connection
+            return self._direct_reading(compiled, cache, context, request_data)
+
+    def _direct_reading(
+        self,
+        compiled: Compiled,
+        cache: ResponseCache | None,
+        context: Context,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult | Kept | None:
         kept: Kept | None = None
         if cache is not None:
             version, sync_version = self.catalog.cache_versions()

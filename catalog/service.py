@@ -7,6 +7,7 @@ can be used from a script or a notebook with nothing but a database URL.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
@@ -72,6 +73,11 @@ class Catalog:
     def data_version(self) -> int:
         """Changes whenever a sync or an event commits: a key for caching whole responses."""
         return self.store.version(DATA_VERSION)
+
+    def reading(self) -> AbstractContextManager[None]:
+        """A block whose reads of the hottest questions (versions, :attr:`listing`'s rows)
+        share one connection and one snapshot."""
+        return self.store.statements.reading()
 
     def cache_versions(self) -> tuple[int, int]:
         """(data version, sync version), read together: the second moves with every change to

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from threading import Lock
+from dataclasses import dataclass, field
+from threading import Lock, local
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Engine
@@ -106,6 +106,7 @@ class Statements:
         self._size = size
         self._cache: OrderedDict[Hashable, Prepared] = OrderedDict()
         self._lock = Lock()
+        self._local = local()
 
     def get(self, shape: Hashable, build: Callable[[], Select[Any]]) -> Prepared:
         with self._lock:
@@ -122,10 +123,41 @@ class Statements:
 
     @contextmanager
     def cursor(self) -> Iterator[Cursor]:
-        """A cursor on a pooled connection, for reads; the connection goes back rolled back."""
+        """A cursor on a pooled connection, for reads; the connection goes back rolled back.
+        Within :meth:`reading`, the block's cursor."""
+        shared: Cursor | None = getattr(self._local, "cursor", None)
+        if shared is not None:
+            yield shared
+            return
+        with self._open(snapshot=False) as cursor:
+            yield cursor
+
+    def shared(self) -> Cursor | None:
+        """The cursor of the :meth:`reading` block this thread is in, if any."""
+        found: Cursor | None = getattr(self._local, "cursor", None)
+        return found
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """The reads made in this block, on this thread, share one connection (one checkout,
+        one reset) and one transaction: on SQLite, one snapshot of the file."""
+        if getattr(self._local, "cursor", None) is not None:
+            yield
+            return
+        with self._open(snapshot=True) as cursor:
+            self._local.cursor = cursor
+            try:
+                yield
+            finally:
+                self._local.cursor = None
+
+    @contextmanager
+    def _open(self, *, snapshot: bool) -> Iterator[Cursor]:
         with self.engine.connect() as connection:
             raw = connection.connection.cursor()
             try:
+                if snapshot and self.dialect.name == "sqlite":
+                    raw.execute("BEGIN")  # PostgreSQL's driver opens one by itself
                 yield Cursor(connection, raw, bool(connection.dispatch.before_cursor_execute))
             finally:
                 raw.close()
@@ -138,6 +170,7 @@ class Cursor:
     connection: Connection
     raw: Any
     traced: bool  # someone listens for the engine's statements
+    kept: dict[str, Any] = field(default_factory=dict)  # what a reading block read once
 
 
 def padded(values: Sequence[Any]) -> list[Any]:

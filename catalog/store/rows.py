@@ -340,34 +340,43 @@ def read_node_rows(
     edge_sources: Sequence[int],
 ) -> NodeRows:
     """A lineage graph's entities, the sources that know each node (as
-    ``reads.read_sources_of_assets``), and the edges' sources."""
+    ``reads.read_sources_of_assets``), and the edges' sources: the sources come joined to
+    the nodes' rows, and are read alone only for an edge whose source no node names."""
     found_tasks: dict[int, tuple[str, int]] = {}
     found_pipelines: dict[int, tuple[str, int]] = {}
+    sources: dict[int, tuple[str, str]] = {}
+    source = t.table(t.Source)
     if tasks:
-        for ident, name, pipeline, pipeline_name, source in _by_ids(
+        for ident, name, pipeline, pipeline_name, source_id, source_name, kind in _by_ids(
             st,
             cursor,
             "node_tasks",
             tasks,
-            lambda b: (
-                select(TASK.id, TASK.name, PIPELINE.id, PIPELINE.name, PIPELINE.source_id)
-                .join(t.table(t.Pipeline), PIPELINE.id == TASK.pipeline_id)
-                .where(TASK.id.in_(b))
-            ),
-        ):
+            lambda b: select(
+                TASK.id, TASK.name, PIPELINE.id, PIPELINE.name, SOURCE.id, SOURCE.name,
+                SOURCE.kind,
+            )
+            .join(t.table(t.Pipeline), PIPELINE.id == TASK.pipeline_id)
+            .join(source, SOURCE.id == PIPELINE.source_id)
+            .where(TASK.id.in_(b)),
+        ):  # fmt: skip
             found_tasks[ident] = (name, pipeline)
-            found_pipelines[pipeline] = (pipeline_name, source)
+            found_pipelines[pipeline] = (pipeline_name, source_id)
+            sources[source_id] = (source_name, kind)
     if pipelines:
-        for ident, name, source in _by_ids(
+        for ident, name, source_id, source_name, kind in _by_ids(
             st,
             cursor,
             "node_pipelines",
             pipelines,
-            lambda b: select(PIPELINE.id, PIPELINE.name, PIPELINE.source_id).where(
-                PIPELINE.id.in_(b)
-            ),
-        ):
-            found_pipelines[ident] = (name, source)
+            lambda b: select(
+                PIPELINE.id, PIPELINE.name, SOURCE.id, SOURCE.name, SOURCE.kind
+            )
+            .join(source, SOURCE.id == PIPELINE.source_id)
+            .where(PIPELINE.id.in_(b)),
+        ):  # fmt: skip
+            found_pipelines[ident] = (name, source_id)
+            sources[source_id] = (source_name, kind)
     uris: dict[int, str] = {}
     of_assets: dict[int, list[int]] = {i: [] for i in sorted(set(assets))}
     if assets:
@@ -380,35 +389,35 @@ def read_node_rows(
                 lambda b: select(ASSET.id, ASSET.uri).where(ASSET.id.in_(b)),
             )
         )
-        asset = NodeKind.ASSET.value
-        known = _by_ids(
-            st,
-            cursor,
-            "node_asset_sources",
-            assets,
-            lambda b: union(
-                select(ALIAS.asset_id, ALIAS.source_id).where(ALIAS.asset_id.in_(b)),
-                select(EDGE.from_id, EDGE.source_id).where(
-                    EDGE.from_kind == asset, EDGE.from_id.in_(b)
-                ),
-                select(EDGE.to_id, EDGE.source_id).where(EDGE.to_kind == asset, EDGE.to_id.in_(b)),
-            ),  # type: ignore[arg-type,return-value]
-        )
-        for asset_id, source_id in sorted({(a, s) for a, s in known}):
+        known = _by_ids(st, cursor, "node_asset_sources", assets, _asset_sources)
+        for asset_id, source_id, source_name, kind in sorted(set(known)):
             of_assets[asset_id].append(source_id)
-    source_ids = [
-        *edge_sources,
-        *(source for _, source in found_pipelines.values()),
-        *(s for ids in of_assets.values() for s in ids),
-    ]
-    sources: dict[int, tuple[str, str]] = {}
-    if source_ids:
+            sources[source_id] = (source_name, kind)
+    missing = sorted({i for i in edge_sources if i not in sources})
+    if missing:
         for ident, name, kind in _by_ids(
             st,
             cursor,
             "node_sources",
-            source_ids,
+            missing,
             lambda b: select(SOURCE.id, SOURCE.name, SOURCE.kind).where(SOURCE.id.in_(b)),
         ):
             sources[ident] = (name, kind)
     return NodeRows(uris, found_pipelines, found_tasks, sources, of_assets)
+
+
+def _asset_sources(binds: list[Any]) -> Select[Any]:
+    # Who knows each asset: the sources naming it, and those reporting an edge to or from it.
+    asset = NodeKind.ASSET.value
+    knows = union(
+        select(ALIAS.asset_id.label("asset_id"), ALIAS.source_id.label("source_id")).where(
+            ALIAS.asset_id.in_(binds)
+        ),
+        select(EDGE.from_id, EDGE.source_id).where(
+            EDGE.from_kind == asset, EDGE.from_id.in_(binds)
+        ),
+        select(EDGE.to_id, EDGE.source_id).where(EDGE.to_kind == asset, EDGE.to_id.in_(binds)),
+    ).subquery()
+    return select(knows.c.asset_id, knows.c.source_id, SOURCE.name, SOURCE.kind).join(
+        t.table(t.Source), SOURCE.id == knows.c.source_id
+    )

@@ -419,6 +419,16 @@ class Store:
     def versions(self, *keys: str) -> tuple[int, ...]:
         """Several versions in one round trip, in the order asked (0: never moved). Asked
         before every answer: a statement compiled once, on the bare cursor."""
+        shared = self.statements.shared()
+        if shared is not None:
+            # In a reading block (one snapshot): every counter, read once for the block.
+            if "versions" not in shared.kept:
+                every = self.statements.get(
+                    "every_version", lambda: select(_meta.c.key, _meta.c.value)
+                )
+                shared.kept["versions"] = {k: int(v) for k, v in every.rows(shared, {})}
+            known: dict[str, int] = shared.kept["versions"]
+            return tuple(known.get(key, 0) for key in keys)
         prepared = self.statements.get(
             ("versions", len(keys)),
             lambda: select(_meta.c.key, _meta.c.value).where(
