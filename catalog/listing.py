@@ -15,10 +15,11 @@ from catalog.enums import NodeKind
 from catalog.filters import AssetFilter, RunFilter
 from catalog.lineage import LineageResult
 from catalog.pagination import Page, PageRequest
-from catalog.store import reads, related, rows
+from catalog.store import node_rows, reads, related, rows
 from catalog.store import tables as t
+from catalog.store.node_rows import NodeRows
 from catalog.store.related import Related
-from catalog.store.rows import AssetRows, NodeRows, RunRows
+from catalog.store.rows import AssetRows, RunRows
 from catalog.store.store import Store
 
 R = TypeVar("R")
@@ -116,7 +117,7 @@ class Listing:
         identity, _ = self.store.identity.resolve(uri)
         st = self.store.statements
         with st.cursor() as cursor:
-            return rows.read_asset_id(st, cursor, identity, [uri, identity])
+            return node_rows.read_asset_id(st, cursor, identity, [uri, identity])
 
     def lineage_rows(self, result: LineageResult) -> NodeRows:
         """What :meth:`of_lineage` reads, as rows."""
@@ -126,7 +127,7 @@ class Listing:
         edge_sources = sorted({s for e in result.edges for s in e.sources})
         st = self.store.statements
         with st.cursor() as cursor:
-            return rows.read_node_rows(
+            return node_rows.read_node_rows(
                 st, cursor, ids[NodeKind.ASSET], ids[NodeKind.PIPELINE], ids[NodeKind.TASK],
                 edge_sources,
             )  # fmt: skip
