@@ -7,6 +7,9 @@ document, then refuses one that would cost too much (:class:`api.limits.cost.Cos
 Every request is counted and timed by operation name (:mod:`api.metrics`). The list
 operations of ``graphql/operations`` sent verbatim are answered from rows by
 :mod:`api.direct` (same answers, same cost limit), the general executor taking anything else.
+Posted as JSON, such an operation skips the view's parsing and negotiation (every check above
+still applies), and its versions, cache lookup and answer take one trip to a worker thread,
+on one database connection (:meth:`catalog.service.Catalog.reading`).
 """
 
 from __future__ import annotations
