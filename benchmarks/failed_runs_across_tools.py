@@ -20,9 +20,12 @@ creation: the seven-day window holds all of them, and the question's answer is e
 The three are synced into one fresh SQLite store by Tempox's adapters (``sync_sources``), then,
 ``--repeat`` times (medians reported):
 
-* Tempox over HTTP: the project's ``FailedRuns`` operation (``graphql/operations``; no window
-  given, so the last seven days, kept out of the response cache since it reads the clock) posted
-  to a real uvicorn serving the store (``tests.peers.tempox.serve``), paged ``--page`` at a time;
+* Tempox over HTTP: the project's ``FailedRuns`` operation (``graphql/operations``, verbatim,
+  so answered by the compiled path, ``api.direct``; no window given, so the last seven days)
+  posted to a real uvicorn serving the store (``tests.peers.tempox.serve``), paged ``--page`` at
+  a time. The answer reads the clock, so the response cache keeps it for one 5 s step of the
+  rounded "now": rounds that fall in the same step are answered from it. With
+  ``--no-response-cache`` the server keeps nothing and every round executes;
 * Tempox in-process: ``Catalog.runs(Catalog.failed_runs_filter(None, None), PageRequest(...))``;
 * the orchestrators, one after the other, with plain ``httpx`` as a person with three tools
   would: Airflow ``GET /api/v2/dags/~/dagRuns?state=failed&end_date_gte=…`` (a run marked
@@ -65,7 +68,7 @@ from benchmarks.dagster import start_server as start_dagster
 from benchmarks.machine import describe
 from benchmarks.prefect import FLOW as PREFECT_FLOW
 from benchmarks.prefect import Writer, create_run
-from catalog.config import Settings
+from catalog.config import LimitSettings, Settings
 from catalog.pagination import MAX_PAGE, PageRequest
 from catalog.service import Catalog
 from catalog.store import tables as t
@@ -399,6 +402,11 @@ def main(argv: list[str] | None = None) -> None:
         "--page", type=int, default=MAX_PAGE, help=f"Tempox's page size ({MAX_PAGE}, the cap)"
     )
     parser.add_argument(
+        "--no-response-cache",
+        action="store_true",
+        help="serve without the response cache: every Tempox request executes",
+    )
+    parser.add_argument(
         "--output", type=Path, default=HERE / "results" / "failed_runs_across_tools.json"
     )
     args = parser.parse_args(argv)
@@ -455,7 +463,9 @@ def main(argv: list[str] | None = None) -> None:
                     print(f"  synced in {results['sync']['seconds']:.1f}s", flush=True)
                     catalog = Catalog(store)
                     raw = Orchestrators(airflow, prefect, dagster)
-                    with serve(store) as tempox_url:
+                    limits = LimitSettings(cache_bytes=0) if args.no_response_cache else None
+                    results["response_cache"] = not args.no_response_cache
+                    with serve(store, limits=limits) as tempox_url:
                         http = TempoxHttp(tempox_url, args.page)
                         try:
                             print(f"measuring, {args.repeat} rounds …", flush=True)

@@ -15,14 +15,16 @@ from catalog.enums import NodeKind
 from catalog.filters import AssetFilter, RunFilter
 from catalog.lineage import LineageResult
 from catalog.pagination import Page, PageRequest
-from catalog.store import reads, related
+from catalog.store import node_rows, reads, related, rows
 from catalog.store import tables as t
+from catalog.store.node_rows import NodeRows
 from catalog.store.related import Related
+from catalog.store.rows import AssetRows, RunRows
 from catalog.store.store import Store
 
 R = TypeVar("R")
 
-__all__ = ["Listed", "Listing", "Related"]
+__all__ = ["AssetRows", "Listed", "Listing", "NodeRows", "Related", "RunRows"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +94,40 @@ class Listing:
                 ids[NodeKind.TASK],
                 edge_sources,
             )
+
+    # -- as plain rows (the API's compiled operations, api.direct) ----------------------------
+
+    def run_rows(
+        self, f: RunFilter, page: PageRequest, *, count: bool = False, owners: bool = False
+    ) -> RunRows:
+        """A page of runs with their pipelines and sources, as rows; ``owners``: the
+        pipelines' owners and the runs' own."""
+        st = self.store.statements
+        with st.cursor() as cursor:
+            return rows.read_run_rows(st, cursor, f, page, count=count, owners=owners)
+
+    def asset_rows(self, f: AssetFilter, page: PageRequest, *, count: bool = False) -> AssetRows:
+        """A page of assets with their owners, tags and aliases, as rows."""
+        st = self.store.statements
+        with st.cursor() as cursor:
+            return rows.read_asset_rows(st, cursor, f, page, count=count)
+
+    def asset_id(self, uri: str) -> int | None:
+        """What :meth:`catalog.service.Catalog.asset` finds, its id alone."""
+        identity, _ = self.store.identity.resolve(uri)
+        st = self.store.statements
+        with st.cursor() as cursor:
+            return node_rows.read_asset_id(st, cursor, identity, [uri, identity])
+
+    def lineage_rows(self, result: LineageResult) -> NodeRows:
+        """What :meth:`of_lineage` reads, as rows."""
+        ids: dict[NodeKind, list[int]] = {kind: [] for kind in NodeKind}
+        for node in result.nodes:
+            ids[NodeKind(node.kind)].append(node.id)
+        edge_sources = sorted({s for e in result.edges for s in e.sources})
+        st = self.store.statements
+        with st.cursor() as cursor:
+            return node_rows.read_node_rows(
+                st, cursor, ids[NodeKind.ASSET], ids[NodeKind.PIPELINE], ids[NodeKind.TASK],
+                edge_sources,
+            )  # fmt: skip

@@ -46,6 +46,17 @@ def encode_cursor(*key: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(parts).encode()).decode()
 
 
+def encode_time_cursor(at: datetime, ident: int) -> str:
+    """``encode_cursor(at, ident)``, character for character, without the JSON encoder (a
+    page of a hundred rows has a hundred cursors)."""
+    return base64.urlsafe_b64encode(f'["{at.isoformat()}", {int(ident)}]'.encode()).decode()
+
+
+def encode_id_cursor(ident: int) -> str:
+    """``encode_cursor(ident)``, character for character."""
+    return base64.urlsafe_b64encode(f"[{int(ident)}]".encode()).decode()
+
+
 def decode_cursor(cursor: str, *, arity: int) -> list[Any]:
     try:
         parts = json.loads(base64.urlsafe_b64decode(cursor.encode()))

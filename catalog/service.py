@@ -7,9 +7,10 @@ can be used from a script or a notebook with nothing but a database URL.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from catalog.alerts.history import AlertHistory
 from catalog.alerts.settings import AlertSettings
@@ -72,6 +73,11 @@ class Catalog:
     def data_version(self) -> int:
         """Changes whenever a sync or an event commits: a key for caching whole responses."""
         return self.store.version(DATA_VERSION)
+
+    def reading(self) -> AbstractContextManager[None]:
+        """A block whose reads of the hottest questions (versions, :attr:`listing`'s rows)
+        share one connection and one snapshot."""
+        return self.store.statements.reading()
 
     def cache_versions(self) -> tuple[int, int]:
         """(data version, sync version), read together: the second moves with every change to
@@ -399,7 +405,14 @@ class Catalog:
         return Impact(run, outputs, downstream)
 
 
-def is_stale(asset: t.Asset, at: datetime) -> bool:
+class HasFreshness(Protocol):
+    @property
+    def freshness_max_age_s(self) -> float | None: ...
+    @property
+    def stale_after(self) -> datetime | None: ...
+
+
+def is_stale(asset: HasFreshness, at: datetime) -> bool:
     """The freshness rule :meth:`Catalog.stale_assets` applies, for one asset already loaded."""
     if asset.freshness_max_age_s is None:
         return False

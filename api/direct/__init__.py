@@ -17,11 +17,14 @@ test_direct.py`` holds both paths to the same answers, operation by operation.
 from __future__ import annotations
 
 import logging
+import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cachetools import LRUCache
 from graphql import GraphQLSchema, OperationDefinitionNode, get_operation_ast
 from graphql.execution.values import get_variable_values
 
@@ -34,6 +37,7 @@ __all__ = ["OPERATIONS", "Compiled", "DirectPath"]
 
 OPERATIONS = Path(__file__).resolve().parents[2] / "graphql" / "operations"
 log = logging.getLogger(__name__)
+COSTS_KEPT = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,8 @@ class DirectPath:
             assert definition is not None, f"graphql/operations/{name}.graphql names {name}"
             self._by_document[document] = Compiled(name, definition, answer)
         self.answered = 0  # by the direct path (for the benchmarks' curiosity)
+        self._costs: LRUCache[tuple[str, str], float] = LRUCache(maxsize=COSTS_KEPT)
+        self._lock = threading.Lock()
 
     def match(self, document: str, operation: str | None) -> Compiled | None:
         found = self._by_document.get(document)
@@ -70,13 +76,8 @@ class DirectPath:
         if isinstance(coerced, list):
             return None  # the executor names the bad variable
         most = context.max_query_cost
-        if most is not None:
-            try:
-                document = parse_document_of(compiled)
-                if query_cost(self.schema, document, compiled.name, variables) > most:
-                    return None
-            except TooDeep:
-                return None
+        if most is not None and self._cost(compiled, coerced.coerced, variables) > most:
+            return None
         try:
             data = compiled.answer(coerced.coerced, context)
         except Exception:
@@ -85,6 +86,24 @@ class DirectPath:
         if data is not None:
             self.answered += 1
         return data
+
+    def _cost(
+        self, compiled: Compiled, coerced: dict[str, Any], variables: dict[str, Any] | None
+    ) -> float:
+        # The cost is a function of the document and its coerced variables: kept by them.
+        key = (compiled.name, repr(sorted(coerced.items())))
+        with self._lock:
+            known = self._costs.get(key)
+        if known is None:
+            try:
+                document = parse_document_of(compiled)
+                known = query_cost(self.schema, document, compiled.name, variables)
+            except TooDeep:
+                known = math.inf
+            if " at 0x" not in key[1]:  # a value shown by its address is no key
+                with self._lock:
+                    self._costs[key] = known
+        return known
 
 
 def parse_document_of(compiled: Compiled) -> Any:

@@ -15,10 +15,9 @@ from api.schema.context import Context
 from api.schema.inputs import AssetFilter, RunFilter
 from catalog.enums import EdgeOrigin, NodeKind, RunStatus, TriggerKind
 from catalog.lineage import DEFAULT_NODES, Node
+from catalog.listing import NodeRows
 from catalog.pagination import Page, PageRequest
 from catalog.service import is_stale
-from catalog.store import tables as t
-from catalog.store.related import Related
 
 __all__ = ["ANSWERS"]
 
@@ -29,6 +28,13 @@ def _time(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+# Stored values to the names the schema shows.
+STATUS = {s.value: s.name for s in RunStatus}
+TRIGGER = {k.value: k.name for k in TriggerKind}
+KIND = {k.value: k for k in NodeKind}
+ORIGIN = {o.value: o.name for o in EdgeOrigin}
+
+
 def _page_info(page: Page[Any]) -> Data:
     return {"hasNextPage": page.has_next, "endCursor": page.end_cursor}
 
@@ -36,33 +42,25 @@ def _page_info(page: Page[Any]) -> Data:
 def failed_runs(v: Data, ctx: Context) -> Data:
     c = ctx.catalog
     f = c.failed_runs_filter(v.get("since"), v.get("until") or ctx.now)
-    listed = c.listing.runs(
-        f, PageRequest(v["first"], v.get("after")), count=True, pipelines=True, owners=True,
-        sources=True, run_owners=True,
-    )  # fmt: skip
-    rel = listed.related
+    listed = c.listing.run_rows(f, PageRequest(v["first"], v.get("after")), count=True, owners=True)
+    owners, own = listed.owners, listed.run_owners
     nodes = []
     for run in listed.page.items:
-        pipeline = rel.pipelines[run.pipeline_id]
-        source = rel.sources[pipeline.source_id]
+        of_pipeline = owners.get(run.pipeline_id, [])
         nodes.append(
             {
                 "id": str(run.id),
                 "externalId": run.external_id,
-                "status": RunStatus(run.status).name,
+                "status": STATUS[run.status],
                 "startedAt": _time(run.started_at),
                 "error": run.error,
                 "uiUrl": run.ui_url,
                 # The run's own owners, then its pipeline's (as Run.owners resolves).
-                "owners": list(
-                    dict.fromkeys(
-                        [*rel.run_owners.get(run.id or 0, []), *rel.owners.get(run.pipeline_id, [])]
-                    )
-                ),
+                "owners": list(dict.fromkeys([*own.get(run.id, []), *of_pipeline])),
                 "pipeline": {
-                    "name": pipeline.name,
-                    "owners": rel.owners.get(run.pipeline_id, []),
-                    "source": {"name": source.name, "kind": source.kind},
+                    "name": run.pipeline_name,
+                    "owners": of_pipeline,
+                    "source": {"name": run.source_name, "kind": run.source_kind},
                 },
             }
         )
@@ -91,26 +89,19 @@ def _run_filter(given: Data | None) -> RunFilter:
 
 def runs(v: Data, ctx: Context) -> Data:
     f = _run_filter(v.get("filter")).to_filter()
-    listed = ctx.catalog.listing.runs(
-        f, PageRequest(v["first"], v.get("after")), count=True, pipelines=True, sources=True
-    )
-    rel = listed.related
+    listed = ctx.catalog.listing.run_rows(f, PageRequest(v["first"], v.get("after")), count=True)
     edges = []
     for run, cursor in zip(listed.page.items, listed.page.cursors, strict=True):
-        pipeline = rel.pipelines[run.pipeline_id]
         node = {
             "id": str(run.id),
             "externalId": run.external_id,
-            "status": RunStatus(run.status).name,
+            "status": STATUS[run.status],
             "rawStatus": run.raw_status,
-            "trigger": TriggerKind(run.trigger).name,
+            "trigger": TRIGGER[run.trigger],
             "startedAt": _time(run.started_at),
             "durationSeconds": run.duration_s,
             "error": run.error,
-            "pipeline": {
-                "name": pipeline.name,
-                "source": {"name": rel.sources[pipeline.source_id].name},
-            },
+            "pipeline": {"name": run.pipeline_name, "source": {"name": run.source_name}},
         }
         edges.append({"cursor": cursor, "node": node})
     return {
@@ -124,25 +115,23 @@ def assets(v: Data, ctx: Context) -> Data:
         owner=g.get("owner"), tag=g.get("tag"), uri_prefix=g.get("uriPrefix"),
         search=g.get("search"),
     )  # fmt: skip
-    listed = ctx.catalog.listing.assets(
-        given.to_filter(), PageRequest(v["first"], v.get("after")), count=True, owners=True,
-        tags=True, aliases=True,
-    )  # fmt: skip
-    rel, now = listed.related, ctx.now
+    listed = ctx.catalog.listing.asset_rows(
+        given.to_filter(), PageRequest(v["first"], v.get("after")), count=True
+    )
+    now = ctx.now
     nodes = []
     for asset in listed.page.items:
         ident = asset.id
-        assert ident is not None
         nodes.append(
             {
                 "id": str(ident),
                 "uri": asset.uri,
                 "kind": asset.kind,
-                "owners": rel.owners.get(ident, []),
-                "tags": rel.tags.get(ident, []),
+                "owners": listed.owners.get(ident, []),
+                "tags": listed.tags.get(ident, []),
                 "aliases": [
-                    {"alias": a.alias, "source": {"name": rel.sources[a.source_id].name}}
-                    for a in rel.aliases.get(ident, [])
+                    {"alias": alias, "source": {"name": source}}
+                    for alias, source in listed.aliases.get(ident, [])
                 ],
                 "freshness": {
                     "maxAgeSeconds": asset.freshness_max_age_s,
@@ -158,13 +147,13 @@ def assets(v: Data, ctx: Context) -> Data:
 
 def _start(given: Data, ctx: Context) -> Node | None:
     if given.get("asset") is not None:
-        asset = ctx.catalog.asset(str(given["asset"]))
-        return None if asset is None or asset.id is None else (NodeKind.ASSET.value, asset.id)
+        found = ctx.catalog.listing.asset_id(str(given["asset"]))
+        return None if found is None else (NodeKind.ASSET.value, found)
     return None  # a pipeline or a task: the general executor looks it up
 
 
-def _names(rel: Related, source_ids: Sequence[int], pick: Callable[[t.Source], str]) -> list[str]:
-    return sorted({pick(rel.sources[i]) for i in source_ids if i in rel.sources})
+def _names(rel: NodeRows, source_ids: Sequence[int], pick: int) -> list[str]:
+    return sorted({rel.sources[i][pick] for i in source_ids if i in rel.sources})
 
 
 def lineage(v: Data, ctx: Context) -> Data | None:
@@ -172,29 +161,29 @@ def lineage(v: Data, ctx: Context) -> Data | None:
     if start is None:
         return None  # NotFound, worded by the general executor
     result = ctx.catalog.lineage(start, v["direction"], v["depth"], v.get("asOf"), DEFAULT_NODES)
-    rel = ctx.catalog.listing.of_lineage(result)
+    rel = ctx.catalog.listing.lineage_rows(result)
     nodes = []
     for node in result.nodes:
-        kind = NodeKind(node.kind)
+        kind = KIND[node.kind]
         entity: Data
         if kind is NodeKind.ASSET:
-            entity = {"uri": rel.assets[node.id].uri}
+            entity = {"uri": rel.assets[node.id]}
             sources = rel.sources_of_assets.get(node.id, [])
         elif kind is NodeKind.PIPELINE:
-            pipeline = rel.pipelines[node.id]
-            entity, sources = {"name": pipeline.name}, [pipeline.source_id]
+            name, source = rel.pipelines[node.id]
+            entity, sources = {"name": name}, [source]
         else:
-            task = rel.tasks[node.id]
-            pipeline = rel.pipelines[task.pipeline_id]
-            entity = {"name": task.name, "pipeline": {"name": pipeline.name}}
-            sources = [pipeline.source_id]
+            name, pipeline_id = rel.tasks[node.id]
+            pipeline, source = rel.pipelines[pipeline_id]
+            entity = {"name": name, "pipeline": {"name": pipeline}}
+            sources = [source]
         nodes.append(
             {
                 "id": f"{kind}:{node.id}",
                 "kind": kind.name,
                 "depth": node.depth,
-                "sources": _names(rel, sources, lambda s: s.name),
-                "tools": _names(rel, sources, lambda s: s.kind),
+                "sources": _names(rel, sources, 0),
+                "tools": _names(rel, sources, 1),
                 "entity": entity,
             }
         )
@@ -202,9 +191,9 @@ def lineage(v: Data, ctx: Context) -> Data | None:
         {
             "upstream": {"id": f"{e.upstream[0]}:{e.upstream[1]}"},
             "downstream": {"id": f"{e.downstream[0]}:{e.downstream[1]}"},
-            "origins": [EdgeOrigin(o).name for o in e.origins],
+            "origins": [ORIGIN[o] for o in e.origins],
             # Who says so: the sources that reported it, then who linked it by hand.
-            "sources": [*_names(rel, e.sources, lambda s: s.name), *e.linked_by],
+            "sources": [*_names(rel, e.sources, 0), *e.linked_by],
         }
         for e in result.edges
     ]

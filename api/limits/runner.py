@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from typing import TypeVar
 
 from api.refusal import Refusal
@@ -39,11 +41,33 @@ class QueryRunner:
         self._busy: list[int] = []
         self._slots: asyncio.Semaphore | None = None
         self._slots_loop: asyncio.AbstractEventLoop | None = None
+        self._pool: ThreadPoolExecutor | None = None
         self.waiting = 0
 
     async def run(self, execute: Callable[[], Awaitable[T]]) -> T:
         """``execute()`` on a worker loop, once a slot is free; :class:`Refusal` (503) when
         too many wait, :class:`QueryTimeout` past the budget."""
+        async with self._slot():
+            index = self._pick()
+            future = asyncio.run_coroutine_threadsafe(_call(execute), self._loops[index])
+            try:
+                # Cancelling the wrapper (deadline, client gone) cancels the execution too.
+                return await self._within(asyncio.wrap_future(future))
+            finally:
+                self._busy[index] -= 1
+
+    async def run_sync(self, call: Callable[[], T]) -> T:
+        """``call()`` in a worker thread, under the same slots, queue and budget as
+        :meth:`run`: for work that is synchronous from start to end (one trip, no loop)."""
+        async with self._slot():
+            with self._lock:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(self.concurrency, "tempox-answer")
+                pool = self._pool
+            return await self._within(asyncio.get_running_loop().run_in_executor(pool, call))
+
+    @asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
         slots = self._semaphore()
         if slots.locked() and self.waiting >= self.queue:
             raise Refusal(
@@ -59,25 +83,26 @@ class QueryRunner:
         finally:
             self.waiting -= 1
         try:
-            index = self._pick()
-            future = asyncio.run_coroutine_threadsafe(_call(execute), self._loops[index])
-            try:
-                # Cancelling the wrapper (deadline, client gone) cancels the execution too.
-                return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout_s)
-            except TimeoutError:
-                raise QueryTimeout(
-                    f"the query ran longer than {self.timeout_s:g} s and was stopped "
-                    "(ask for less: smaller pages, fewer nested lists, a smaller depth)"
-                ) from None
-            finally:
-                self._busy[index] -= 1
+            yield
         finally:
             slots.release()
+
+    async def _within(self, future: Awaitable[T]) -> T:
+        try:
+            return await asyncio.wait_for(future, self.timeout_s)
+        except TimeoutError:
+            raise QueryTimeout(
+                f"the query ran longer than {self.timeout_s:g} s and was stopped "
+                "(ask for less: smaller pages, fewer nested lists, a smaller depth)"
+            ) from None
 
     def close(self) -> None:
         with self._lock:
             loops, threads = self._loops, self._threads
             self._loops, self._threads, self._busy = [], [], []
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
         for loop in loops:
             loop.call_soon_threadsafe(loop.stop)
         for thread in threads:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from functools import partial
+from functools import cached_property, partial
 from typing import TypeVar, TypeVarTuple
 
 import strawberry
@@ -160,7 +160,6 @@ class Context:
     ) -> None:
         self.catalog = catalog
         self.clock_step = clock_step
-        self.loaders = Loaders(catalog)
         self.known = Known()
         self.request = request
         self.response = response
@@ -178,6 +177,11 @@ class Context:
         # Set by resolvers that show a source's sync state: the cached answer is then valid
         # only while the sync version stays where it was (see api.cache).
         self.read_sync_state = False
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        # Made when a resolver first asks: a compiled operation (api.direct) never does.
+        return Loaders(self.catalog)
 
     @property
     def now(self) -> datetime:

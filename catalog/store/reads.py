@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, tuple_, union
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    bindparam,
+    func,
+    or_,
+    select,
+    tuple_,
+    union,
+)
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
@@ -83,48 +93,82 @@ def _page_by_time(
     return Page(items, cursors, len(rows) > page.first)
 
 
-def _labelled(kind: str, model: type[t.Owner] | type[t.Tag], value: str) -> Select[Any]:
+def _labelled(kind: str, model: type[t.Owner] | type[t.Tag], value: Any) -> Select[Any]:
     c = t.table(model).c
     column = c.name if model is t.Owner else c.tag
     return select(c.entity_id).where(c.entity_kind == kind, column == value)
 
 
-def _source_ids(names: Sequence[str]) -> Select[Any]:
+def _source_ids(names: Sequence[Any]) -> Select[Any]:
     return select(SOURCE.id).where(SOURCE.name.in_(names))
+
+
+def _put(values: dict[str, Any], name: str, items: Sequence[Any]) -> None:
+    values.update((f"{name}_{i}", v) for i, v in enumerate(items))
+
+
+def _binder(values: dict[str, Any]) -> Callable[[str], BindParameter[Any]]:
+    # Named binds: catalog.store.rows compiles a statement once per set of names (its shape)
+    # and binds each request's values (catalog.store.prepared).
+    return lambda name: bindparam(name, values[name])
+
+
+def _each(bind: Callable[[str], BindParameter[Any]], name: str, n: int) -> list[Any]:
+    return [bind(f"{name}_{i}") for i in range(n)]
 
 
 # -- runs -------------------------------------------------------------------------------------
 
 
+def run_values(f: RunFilter) -> dict[str, Any]:
+    """The filter's values by the names its conditions bind them under."""
+    v: dict[str, Any] = {}
+    _put(v, "f_status", [s.value for s in f.statuses])
+    _put(v, "f_trigger", [k.value for k in f.triggers])
+    _put(v, "f_source", f.sources)
+    _put(v, "f_pipeline", f.pipeline_ids)
+    if f.owner is not None:
+        v["f_owner"] = f.owner
+    if f.tag is not None:
+        v["f_tag"] = f.tag
+    if f.since is not None:
+        v["f_since"] = f.since
+    if f.until is not None:
+        v["f_until"] = f.until
+    return v
+
+
 def _run_conditions(f: RunFilter) -> list[ColumnElement[bool]]:
-    run = RUN
+    run, b = RUN, _binder(run_values(f))
     where: list[ColumnElement[bool]] = []
     if f.statuses:
-        where.append(run.status.in_([s.value for s in f.statuses]))
+        where.append(run.status.in_(_each(b, "f_status", len(f.statuses))))
     if f.triggers:
-        where.append(run.trigger.in_([k.value for k in f.triggers]))
+        where.append(run.trigger.in_(_each(b, "f_trigger", len(f.triggers))))
     if f.sources:
-        where.append(run.source_id.in_(_source_ids(f.sources)))
+        where.append(run.source_id.in_(_source_ids(_each(b, "f_source", len(f.sources)))))
     if f.pipeline_ids:
-        where.append(run.pipeline_id.in_(f.pipeline_ids))
+        where.append(run.pipeline_id.in_(_each(b, "f_pipeline", len(f.pipeline_ids))))
     if f.owner is not None:
+        owner = b("f_owner")
         where.append(
             or_(
-                run.pipeline_id.in_(_labelled("pipeline", t.Owner, f.owner)),
-                run.id.in_(_labelled("run", t.Owner, f.owner)),
+                run.pipeline_id.in_(_labelled("pipeline", t.Owner, owner)),
+                run.id.in_(_labelled("run", t.Owner, owner)),
             )
         )
     if f.tag is not None:
+        tag = b("f_tag")
         where.append(
             or_(
-                run.id.in_(_labelled("run", t.Tag, f.tag)),
-                run.pipeline_id.in_(_labelled("pipeline", t.Tag, f.tag)),
+                run.id.in_(_labelled("run", t.Tag, tag)),
+                run.pipeline_id.in_(_labelled("pipeline", t.Tag, tag)),
             )
         )
     if f.since is not None:
-        where.append(run.happened_at >= f.since)
+        where.append(run.happened_at >= b("f_since"))
     if f.until is not None:
-        where.append(run.happened_at < f.until)
+        where.append(run.happened_at < b("f_until"))
     return where
 
 
@@ -177,17 +221,32 @@ def count_pipelines(session: Session, f: PipelineFilter) -> int:
     )
 
 
+def asset_values(f: AssetFilter) -> dict[str, Any]:
+    """The filter's values by the names its conditions bind them under."""
+    v: dict[str, Any] = {}
+    if f.owner is not None:
+        v["f_owner"] = f.owner
+    if f.tag is not None:
+        v["f_tag"] = f.tag
+    if f.uri_prefix:
+        # As startswith(autoescape=True) escapes a literal, done here to the bound value.
+        v["f_uri_prefix"] = f.uri_prefix.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    if f.search:
+        v["f_search"] = f"%{f.search.lower()}%"
+    return v
+
+
 def _asset_conditions(f: AssetFilter) -> list[ColumnElement[bool]]:
-    a = ASSET
+    a, b = ASSET, _binder(asset_values(f))
     where: list[ColumnElement[bool]] = []
     if f.owner is not None:
-        where.append(a.id.in_(_labelled("asset", t.Owner, f.owner)))
+        where.append(a.id.in_(_labelled("asset", t.Owner, b("f_owner"))))
     if f.tag is not None:
-        where.append(a.id.in_(_labelled("asset", t.Tag, f.tag)))
+        where.append(a.id.in_(_labelled("asset", t.Tag, b("f_tag"))))
     if f.uri_prefix:
-        where.append(a.uri.startswith(f.uri_prefix, autoescape=True))
+        where.append(a.uri.startswith(b("f_uri_prefix"), escape="/"))
     if f.search:
-        where.append(func.lower(a.uri).like(f"%{f.search.lower()}%"))
+        where.append(func.lower(a.uri).like(b("f_search")))
     return where
 
 

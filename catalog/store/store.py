@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, make_url, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, make_url, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from catalog.store.engine import make_engine
 from catalog.store.identity_apply import ensure_identity
 from catalog.store.lineage_events import Received, ToBatch, decide_runs, store_new_events
 from catalog.store.migrate import current_revision, head_revision, upgrade
+from catalog.store.prepared import Statements
 from catalog.store.versions import DATA_VERSION, LINEAGE_VERSION, SYNC_VERSION
 from catalog.store.writes import bump, write_batch
 
@@ -75,6 +76,7 @@ class Store:
         self.url = url
         self.identity = identity  # how asset references become identities, on every write
         self.engine = engine or make_engine(url)
+        self.statements = Statements(self.engine)  # the hottest reads, compiled once
         if migrate:
             upgrade(self.engine)
 
@@ -429,15 +431,31 @@ class Store:
     # -- versions -------------------------------------------------------------------------------
 
     def version(self, key: str) -> int:
-        with self.engine.connect() as conn:
-            value = conn.execute(select(_meta.c.value).where(_meta.c.key == key)).scalar()
-        return int(value or 0)
+        (value,) = self.versions(key)
+        return value
 
     def versions(self, *keys: str) -> tuple[int, ...]:
-        """Several versions in one round trip, in the order asked (0: never moved)."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(_meta.c.key, _meta.c.value).where(_meta.c.key.in_(keys)))
-            found = {key: int(value) for key, value in rows}
+        """Several versions in one round trip, in the order asked (0: never moved). Asked
+        before every answer: a statement compiled once, on the bare cursor."""
+        shared = self.statements.shared()
+        if shared is not None:
+            # In a reading block (one snapshot): every counter, read once for the block.
+            if "versions" not in shared.kept:
+                every = self.statements.get(
+                    "every_version", lambda: select(_meta.c.key, _meta.c.value)
+                )
+                shared.kept["versions"] = {k: int(v) for k, v in every.rows(shared, {})}
+            known: dict[str, int] = shared.kept["versions"]
+            return tuple(known.get(key, 0) for key in keys)
+        prepared = self.statements.get(
+            ("versions", len(keys)),
+            lambda: select(_meta.c.key, _meta.c.value).where(
+                _meta.c.key.in_([bindparam(f"k_{i}") for i in range(len(keys))])
+            ),
+        )
+        with self.statements.cursor() as cursor:
+            rows = prepared.rows(cursor, {f"k_{i}": key for i, key in enumerate(keys)})
+        found = {key: int(value) for key, value in rows}
         return tuple(found.get(key, 0) for key in keys)
 
 
