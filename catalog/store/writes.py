@@ -11,6 +11,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -24,6 +26,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.sql.dml import UpdateBase
 
 from catalog import freshness
 from catalog.enums import AssetEventKind, NodeKind
@@ -41,7 +44,7 @@ from catalog.records import (
 )
 from catalog.store import tables as t
 from catalog.store.aliases import link_symlinked, read_symlinks
-from catalog.store.bulk import upsert
+from catalog.store.bulk import execute_many, upsert
 from catalog.symlinks import referenced, resolve_symlinks
 
 CHUNK = 900  # IN-list size: well under SQLite's bound-parameter limit on every build
@@ -61,6 +64,24 @@ _owner = t.Owner.__table__  # type: ignore[attr-defined]
 _tag = t.Tag.__table__  # type: ignore[attr-defined]
 _meta = t.Meta.__table__  # type: ignore[attr-defined]
 _column_lineage = t.ColumnLineage.__table__  # type: ignore[attr-defined]
+
+
+# Statements run once per row of a batch: built once, so the driver gets them compiled once.
+_PRODUCED = (
+    update(_asset)
+    .where(_asset.c.id == bindparam("i"))
+    .where(or_(_asset.c.last_produced_at.is_(None), _asset.c.last_produced_at < bindparam("at")))
+    .values(last_produced_at=bindparam("at"))
+)
+_STALE_AFTER = (
+    update(_asset).where(_asset.c.id == bindparam("i")).values(stale_after=bindparam("s"))
+)
+_PARENT = (
+    update(_run)
+    .where(_run.c.id == bindparam("i"))
+    .where(_run.c.parent_run_id.is_distinct_from(bindparam("p")))
+    .values(parent_run_id=bindparam("p"))
+)
 
 
 def chunks(items: Sequence[K], size: int = CHUNK) -> Iterator[Sequence[K]]:
@@ -122,6 +143,8 @@ def _fresh(stored_at: datetime | None, incoming_at: datetime | None) -> bool:
 
 def fold_observations(rows: list[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
     """One row per key, combined the way the upsert combines a row with the stored one."""
+    if len(set(map(itemgetter(*keys), rows))) == len(rows):
+        return rows  # nothing observed twice: nothing to fold
     folded: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
         key = tuple(row[k] for k in keys)
@@ -197,6 +220,11 @@ class _BatchWriter:
             guarded=guarded,
             guard_by=guard_by,
         )
+        self.changed += n
+        return n
+
+    def execute_many(self, stmt: UpdateBase, rows: Sequence[dict[str, Any]]) -> int:
+        n = execute_many(self.conn, stmt, rows)
         self.changed += n
         return n
 
@@ -414,14 +442,7 @@ class _BatchWriter:
             parents.append(
                 {"i": self.runs[run.external_id][0], "p": self.runs[run.parent_run_id][0]}
             )
-        if parents:
-            stmt = (
-                update(_run)
-                .where(_run.c.id == bindparam("i"))
-                .where(_run.c.parent_run_id.is_distinct_from(bindparam("p")))
-                .values(parent_run_id=bindparam("p"))
-            )
-            self.execute(stmt, parents)
+        self.execute_many(_PARENT, parents)
         # Observed records (events) state tags on some events only: none leaves those stored.
         self._replace_labels(
             _tag,
@@ -656,18 +677,7 @@ class _BatchWriter:
                 aid = self.assets[e.asset_uri]
                 latest[aid] = max(e.at, latest.get(aid, e.at))
         if latest:
-            stmt = (
-                update(_asset)
-                .where(_asset.c.id == bindparam("i"))
-                .where(
-                    or_(
-                        _asset.c.last_produced_at.is_(None),
-                        _asset.c.last_produced_at < bindparam("at"),
-                    )
-                )
-                .values(last_produced_at=bindparam("at"))
-            )
-            self.execute(stmt, [{"i": i, "at": at} for i, at in latest.items()])
+            self.execute_many(_PRODUCED, [{"i": i, "at": at} for i, at in latest.items()])
             self._refresh_staleness(list(latest))
 
     def _task_runs_for(
@@ -712,18 +722,23 @@ class _BatchWriter:
                 _asset.c.freshness_cron,
                 _asset.c.freshness_timezone,
                 _asset.c.stale_after,
-            ).where(_asset.c.id.in_(part))
+            ).where(
+                _asset.c.id.in_(part),
+                # Without a policy or a production an asset is never stale: only rows with
+                # both, or with a stale time to clear, can change.
+                or_(
+                    _asset.c.stale_after.is_not(None),
+                    and_(
+                        _asset.c.freshness_max_age_s.is_not(None),
+                        _asset.c.last_produced_at.is_not(None),
+                    ),
+                ),
+            )
             for i, last, max_age, cron, zone, stale_after in self.conn.execute(q):
                 new = freshness.stale_after(last, max_age, cron, zone)
                 if new != stale_after:
                     changes.append({"i": i, "s": new})
-        if changes:
-            stmt = (
-                update(_asset)
-                .where(_asset.c.id == bindparam("i"))
-                .values(stale_after=bindparam("s"))
-            )
-            self.execute(stmt, changes)
+        self.execute_many(_STALE_AFTER, changes)
 
     def _write_checks(self, b: Batch) -> None:
         rows = [
@@ -786,27 +801,15 @@ class _BatchWriter:
         ``follow_newest`` take the value of the newest observation."""
         if not rows:
             return
-        # Parameter names must not be column names of an UPDATE's SET: hence the prefixes.
+        later, earlier = _widen_statements(table, tuple(keys), tuple(follow_newest))
         params = [
             {f"k_{k}": r[k] for k in keys}
             | {f"v_{c}": r[c] for c in follow_newest}
             | {"first": r["first_seen"], "last": r["last_seen"]}
             for r in rows
         ]
-        match = and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys))
-        newer: dict[str, Any] = {c: bindparam(f"v_{c}") for c in follow_newest}
-        self.execute(
-            update(table)
-            .where(match, table.c.last_seen < bindparam("last"))
-            .values(last_seen=bindparam("last"), **newer),
-            params,
-        )
-        self.execute(
-            update(table)
-            .where(match, table.c.first_seen > bindparam("first"))
-            .values(first_seen=bindparam("first")),
-            params,
-        )
+        self.execute_many(later, params)
+        self.execute_many(earlier, params)
 
     # -- lineage ------------------------------------------------------------------------------
 
@@ -884,3 +887,24 @@ class _BatchWriter:
         new = [{"entity_kind": kind, "entity_id": i, column: v} for i, v in sorted(want - have)]
         if new:
             self.execute(table.insert(), new)
+
+
+@lru_cache(maxsize=16)
+def _widen_statements(
+    table: Table, keys: tuple[str, ...], follow_newest: tuple[str, ...]
+) -> tuple[UpdateBase, UpdateBase]:
+    """The UPDATEs moving last_seen forward (with ``follow_newest``) and first_seen back."""
+    # Parameter names must not be column names of an UPDATE's SET: hence the prefixes.
+    match = and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys))
+    newer: dict[str, Any] = {c: bindparam(f"v_{c}") for c in follow_newest}
+    later = (
+        update(table)
+        .where(match, table.c.last_seen < bindparam("last"))
+        .values(last_seen=bindparam("last"), **newer)
+    )
+    earlier = (
+        update(table)
+        .where(match, table.c.first_seen > bindparam("first"))
+        .values(first_seen=bindparam("first"))
+    )
+    return later, earlier
