@@ -23,6 +23,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -58,6 +59,7 @@ LOWER_CASE_NAMES = frozenset({"postgres", "redshift"})
 UPPER_CASE_NAMES = frozenset({"snowflake"})
 
 
+@lru_cache(maxsize=65_536)  # sources name the same few assets over and over
 def canonical(uri: str) -> str:
     """The one spelling of ``uri`` that every source's spelling of the same dataset maps to."""
     if "://" not in uri:

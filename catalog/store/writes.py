@@ -650,18 +650,28 @@ class _BatchWriter:
 
     def _write_asset_events(self, events: Sequence[AssetEventRecord]) -> None:
         task_runs = self._task_runs_for(events)
+        runs, assets, source_id = self.runs, self.assets, self.source_id
+        produced = AssetEventKind.PRODUCED
         rows = []
+        latest: dict[int, datetime] = {}
         for e in events:
-            run_id = self._run(e.run_id, f"asset event on {e.asset_uri!r}")[0] if e.run_id else None
-            tr_id = (
-                task_runs.get((e.run_id, e.task_id, e.attempt)) if e.run_id and e.task_id else None
-            )
+            run_ext = e.run_id
+            run_id: int | None
+            tr_id: int | None
+            if run_ext:
+                found = runs.get(run_ext)
+                run_id = (found or self._run(run_ext, f"asset event on {e.asset_uri!r}"))[0]
+                tr_id = task_runs.get((run_ext, e.task_id, e.attempt)) if e.task_id else None
+            else:
+                run_id = tr_id = None
+            asset_id = assets[e.asset_uri]
+            kind = e.kind
             rows.append(
                 {
-                    "source_id": self.source_id,
+                    "source_id": source_id,
                     "event_key": e.key(),
-                    "asset_id": self.assets[e.asset_uri],
-                    "kind": e.kind.value,
+                    "asset_id": asset_id,
+                    "kind": kind.value,
                     "at": e.at,
                     "run_id": run_id,
                     "task_run_id": tr_id,
@@ -669,13 +679,11 @@ class _BatchWriter:
                     "meta": dict(e.metadata),
                 }
             )
+            if kind is produced:
+                at = latest.get(asset_id)
+                latest[asset_id] = e.at if at is None else max(e.at, at)
         keys = ["source_id", "event_key"]
         self.upsert(_event, rows, keys, [c for c in rows[0] if c not in keys] if rows else [])
-        latest: dict[int, datetime] = {}
-        for e in events:
-            if e.kind is AssetEventKind.PRODUCED:
-                aid = self.assets[e.asset_uri]
-                latest[aid] = max(e.at, latest.get(aid, e.at))
         if latest:
             self.execute_many(_PRODUCED, [{"i": i, "at": at} for i, at in latest.items()])
             self._refresh_staleness(list(latest))
