@@ -23,6 +23,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -58,6 +59,7 @@ LOWER_CASE_NAMES = frozenset({"postgres", "redshift"})
 UPPER_CASE_NAMES = frozenset({"snowflake"})
 
 
+@lru_cache(maxsize=65_536)  # sources name the same few assets over and over
 def canonical(uri: str) -> str:
     """The one spelling of ``uri`` that every source's spelling of the same dataset maps to."""
     if "://" not in uri:
@@ -122,16 +124,24 @@ class _Resolver:
         self.rules = rules
         self.changed = False
         self._renamed: dict[str, tuple[str, str]] = {}  # spelling → (identity, reason)
+        # A batch names few assets many times (every event, check and edge): resolve each once.
+        self._resolved: dict[str, tuple[str, str | None]] = {}
+
+    def resolve(self, spelling: str) -> tuple[str, str | None]:
+        found = self._resolved.get(spelling)
+        if found is None:
+            found = self._resolved[spelling] = self.rules.resolve(spelling)
+        return found
 
     def uri(self, spelling: str) -> str:
-        identity, reason = self.rules.resolve(spelling)
+        identity, reason = self.resolve(spelling)
         if reason is not None:
             self.changed = True
             self._renamed.setdefault(spelling, (identity, reason))
         return identity
 
     def asset(self, a: AssetRecord) -> AssetRecord:
-        identity, reason = self.rules.resolve(a.uri)
+        identity, reason = self.resolve(a.uri)
         if reason is None:
             return a
         self.changed = True

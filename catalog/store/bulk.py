@@ -9,14 +9,17 @@ psycopg report the summed row count, which is the number of rows inserted or cha
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from psycopg.types.json import Jsonb
 from sqlalchemy import JSON, Connection, Dialect, Table, and_, case, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import psycopg
+from sqlalchemy.sql.dml import UpdateBase
 
 from catalog.store.types import UTCDateTime
 
@@ -65,6 +68,59 @@ def driver_converter(column_type: Any, dialect: str) -> Convert:
     return _identity
 
 
+@lru_cache(maxsize=8)
+def _positional(dialect: Dialect) -> Dialect:
+    """``dialect`` compiling positional parameters: rows go to the driver as tuples."""
+    if dialect.positional:
+        return dialect
+    out = psycopg.dialect(paramstyle="format")  # type: ignore[no-untyped-call]
+    out.server_version_info = dialect.server_version_info
+    return out
+
+
+def _params(
+    rows: Sequence[Mapping[str, Any]], names: Sequence[str], converters: Sequence[Convert]
+) -> list[tuple[Any, ...]]:
+    """Each row's values in ``names`` order, converted for the driver.
+
+    Column by column: the loops run in C (``itemgetter``, ``zip``, ``map``) and a column that
+    needs no conversion is not touched at all.
+    """
+    if len(names) == 1:
+        (name,), (convert,) = names, converters
+        return [(convert(row[name]),) for row in rows]
+    values: list[tuple[Any, ...]] = list(map(itemgetter(*names), rows))
+    todo = [(i, f) for i, f in enumerate(converters) if f is not _identity]
+    if not todo:
+        return values
+    columns: list[Iterable[Any]] = list(zip(*values, strict=True))
+    for i, f in todo:
+        columns[i] = map(f, columns[i])
+    return list(zip(*columns, strict=True))
+
+
+@lru_cache(maxsize=256)
+def _compiled_statement(
+    dialect: Dialect, stmt: UpdateBase
+) -> tuple[str, tuple[str, ...], tuple[Convert, ...]]:
+    compiled = stmt.compile(dialect=_positional(dialect), for_executemany=True)
+    order = tuple(compiled.positiontup or ())
+    converters = tuple(driver_converter(compiled.binds[n].type, dialect.name) for n in order)
+    return compiled.string, order, converters
+
+
+def execute_many(conn: Connection, stmt: UpdateBase, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Run ``stmt`` (every parameter a named ``bindparam``) once per row through the driver.
+
+    ``stmt`` is compiled once per dialect, so it should be built once (a module constant).
+    Returns the number of rows the statement changed.
+    """
+    if not rows:
+        return 0
+    sql, order, converters = _compiled_statement(conn.dialect, stmt)
+    return max(conn.exec_driver_sql(sql, _params(rows, order, converters)).rowcount, 0)
+
+
 @lru_cache(maxsize=256)
 def _compiled(
     dialect: Dialect,
@@ -75,8 +131,8 @@ def _compiled(
     keep: frozenset[str],
     guarded: frozenset[str],
     guard_by: str | None,
-) -> tuple[str, tuple[str, ...] | None, tuple[Convert, ...]]:
-    """SQL text, the column order of positional parameters (None: named) and converters."""
+) -> tuple[str, tuple[str, ...], tuple[Convert, ...]]:
+    """SQL text, the column order of its positional parameters and their converters."""
     module = postgresql if dialect.name == "postgresql" else sqlite
     stmt = module.insert(table)
     if update_cols is None:
@@ -96,10 +152,11 @@ def _compiled(
         # Skip rows whose values are already stored: no write, no count, no MVCC churn.
         changed = or_(*(table.c[c].is_distinct_from(v) for c, v in values.items()))
         stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=values, where=changed)
-    compiled = stmt.compile(dialect=dialect, column_keys=list(columns))
-    order = tuple(compiled.positiontup) if compiled.positiontup else None
-    names = order or columns
-    converters = tuple(driver_converter(table.c[c].type, dialect.name) for c in names)
+    compiled = stmt.compile(
+        dialect=_positional(dialect), column_keys=list(columns), for_executemany=True
+    )
+    order = tuple(compiled.positiontup or ())
+    converters = tuple(driver_converter(table.c[c].type, dialect.name) for c in order)
     return compiled.string, order, converters
 
 
@@ -135,11 +192,4 @@ def upsert(
         frozenset(guarded),
         guard_by,
     )
-    params: list[Any]
-    if order is not None:
-        pairs = tuple(zip(order, converters, strict=True))
-        params = [tuple(f(row[c]) for c, f in pairs) for row in rows]
-    else:
-        pairs = tuple(zip(columns, converters, strict=True))
-        params = [{c: f(row[c]) for c, f in pairs} for row in rows]
-    return max(conn.exec_driver_sql(sql, params).rowcount, 0)
+    return max(conn.exec_driver_sql(sql, _params(rows, order, converters)).rowcount, 0)

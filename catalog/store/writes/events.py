@@ -1,0 +1,102 @@
+"""Asset events (materialisations, observations, consumptions); when assets were last made."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import bindparam, or_, select, update
+
+from catalog.enums import AssetEventKind
+from catalog.records import AssetEventRecord
+from catalog.store import tables as t
+from catalog.store.writes.assets import refresh_staleness
+from catalog.store.writes.common import Writer, chunks
+
+_task_run = t.TaskRun.__table__  # type: ignore[attr-defined]
+_asset = t.Asset.__table__  # type: ignore[attr-defined]
+_event = t.AssetEvent.__table__  # type: ignore[attr-defined]
+
+
+# Statements run once per row of a batch: built once, so the driver gets them compiled once.
+_PRODUCED = (
+    update(_asset)
+    .where(_asset.c.id == bindparam("i"))
+    .where(or_(_asset.c.last_produced_at.is_(None), _asset.c.last_produced_at < bindparam("at")))
+    .values(last_produced_at=bindparam("at"))
+)
+
+
+def write_asset_events(w: Writer, events: Sequence[AssetEventRecord]) -> None:
+    task_runs = _task_runs_for(w, events)
+    runs, assets, source_id = w.runs, w.assets, w.source_id
+    produced = AssetEventKind.PRODUCED
+    rows = []
+    latest: dict[int, datetime] = {}
+    for e in events:
+        run_ext = e.run_id
+        run_id: int | None
+        tr_id: int | None
+        if run_ext:
+            found = runs.get(run_ext)
+            run_id = (found or w.run(run_ext, f"asset event on {e.asset_uri!r}"))[0]
+            tr_id = task_runs.get((run_ext, e.task_id, e.attempt)) if e.task_id else None
+        else:
+            run_id = tr_id = None
+        asset_id = assets[e.asset_uri]
+        kind = e.kind
+        rows.append(
+            {
+                "source_id": source_id,
+                "event_key": e.key(),
+                "asset_id": asset_id,
+                "kind": kind.value,
+                "at": e.at,
+                "run_id": run_id,
+                "task_run_id": tr_id,
+                "row_count": e.row_count,
+                "meta": dict(e.metadata),
+            }
+        )
+        if kind is produced:
+            at = latest.get(asset_id)
+            latest[asset_id] = e.at if at is None else max(e.at, at)
+    keys = ["source_id", "event_key"]
+    w.upsert(_event, rows, keys, [c for c in rows[0] if c not in keys] if rows else [])
+    if latest:
+        w.execute_many(_PRODUCED, [{"i": i, "at": at} for i, at in latest.items()])
+        refresh_staleness(w, list(latest))
+
+
+def _task_runs_for(
+    w: Writer, events: Sequence[AssetEventRecord]
+) -> dict[tuple[str, str, int | None], int]:
+    """Task run ids for events that name a task; without an attempt, the latest one."""
+    wanted = {(e.run_id, e.task_id, e.attempt) for e in events if e.run_id and e.task_id}
+    if not wanted:
+        return {}
+    by_cid = {}
+    for run_ext, task_ext, attempt in wanted:
+        run_id, pipeline_id = w.run(run_ext or "", "asset event")
+        task_id = w.tasks.get((pipeline_id, task_ext or ""))
+        if task_id is None:
+            continue
+        by_cid[(run_ext, task_ext, attempt)] = (run_id, task_id, attempt)
+    found: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+    pairs = {(r, tk) for r, tk, _ in by_cid.values()}
+    # By run alone: a plain IN list is far cheaper to bind than one of (run, task) pairs.
+    for part in chunks(sorted({r for r, _ in pairs})):
+        q = select(
+            _task_run.c.run_id, _task_run.c.task_id, _task_run.c.attempt, _task_run.c.id
+        ).where(_task_run.c.run_id.in_(part))
+        for r, tk, att, i in w.conn.execute(q):
+            if (r, tk) in pairs:
+                found[(r, tk)].append((att, i))
+    out = {}
+    for key, (r, tk, attempt) in by_cid.items():
+        candidates = sorted(found.get((r, tk), []))
+        match = [i for a, i in candidates if attempt is None or a == attempt]
+        if match:
+            out[key] = match[-1]
+    return out
