@@ -112,7 +112,7 @@ def test_edges_reported_by_two_sources_are_one_edge_with_both(store: Store) -> N
     graph = LineageGraph(store).graph()
     assert graph.number_of_edges() == 3
     for _, _, data in graph.edges(data=True):
-        assert len(data["sources"]) == 2
+        assert len(data["edge"].sources) == 2
 
 
 def test_as_of_leaves_out_edges_first_seen_later(store: Store) -> None:
