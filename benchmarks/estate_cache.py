@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "bench" / "estates"
@@ -81,6 +81,52 @@ def cached_estate(scale: float, config: dict[str, Any], into: Path) -> tuple[Pat
     copy = into / "tempox.db"
     shutil.copyfile(path, copy)
     return copy, {**facts, "cached": hit}
+
+
+def copy_to_postgres(path: Path, url: str) -> int:
+    """Every row of the SQLite estate ``path`` into the empty, migrated PostgreSQL database at
+    ``url``, with ``COPY`` (minutes for 13M rows, where writing the estate again takes the
+    better part of an hour), the sequences moved past the copied ids. Rows copied."""
+    from sqlmodel import SQLModel
+
+    from catalog.store.bulk import driver_converter
+    from catalog.store.store import Store
+
+    source, target = Store(f"sqlite:///{path}", migrate=False), Store(url)
+    copied = 0
+    try:
+        dbapi = target.engine.raw_connection()
+        try:
+            cursor = dbapi.cursor()
+            # The rows are a consistent database already: no foreign key checks.
+            cursor.execute("SET session_replication_role = replica")
+            # meta and sync_state are the target's own (its counters, no syncs in flight).
+            for table in SQLModel.metadata.sorted_tables:
+                if table.name in ("sync_state", "meta"):
+                    continue
+                names = [c.name for c in table.columns]
+                converters = [driver_converter(c.type, "postgresql") for c in table.columns]
+                sql = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+                with source.engine.connect() as conn, cursor.copy(sql) as copy:  # type: ignore[attr-defined]
+                    result = conn.execution_options(yield_per=20_000).execute(select(table))
+                    for row in result:
+                        copy.write_row([f(v) for f, v in zip(converters, row, strict=True)])
+                        copied += 1
+                if "id" in table.columns:
+                    cursor.execute(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                        f"(SELECT coalesce(max(id), 0) + 1 FROM {table.name}), false) "
+                        f"WHERE pg_get_serial_sequence('{table.name}', 'id') IS NOT NULL"
+                    )
+            dbapi.commit()
+            cursor.execute("ANALYZE")
+            dbapi.commit()
+        finally:
+            dbapi.close()
+    finally:
+        source.close()
+        target.close()
+    return copied
 
 
 def main() -> None:

@@ -5,11 +5,13 @@
 Takes the synthetic estate of ``python -m benchmarks`` at ``--scale`` (1.0: 1,000 pipelines x
 1,000 runs x 5 tasks, 100,000 assets), written through ``Store.write_batch`` once and then kept
 in ``.cache/bench/estates/`` (benchmarks/estate_cache.py; build one ahead with ``python -m
-benchmarks.estate_cache 1.0``); on PostgreSQL its rows are bulk-copied into a fresh schema.
+benchmarks.estate_cache 1.0``); on PostgreSQL its rows are copied into a fresh schema.
 Starts the API in its own uvicorn process (as benchmarks/load.py does), asks ``FailedRuns``,
 ``Runs``, ``Assets`` (first 100) and ``Lineage`` (depth 5, which builds the in-memory lineage
 graph) once each, and reads the server's RSS, peak RSS and their anonymous and file-backed
-parts from ``/proc``. Target: at most 500 MB at scale 1.0.
+parts from ``/proc``; then, three times, posts an OpenLineage run that adds an edge and asks
+``Lineage`` again (each rebuilds the graph), and reads them again. Target: at most 500 MB at
+scale 1.0.
 """
 
 from __future__ import annotations
@@ -19,20 +21,24 @@ import json
 import os
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, text
 
 from benchmarks.estate_cache import CACHE as CACHE_ROOT
-from benchmarks.estate_cache import cached_estate
+from benchmarks.estate_cache import cached_estate, copy_to_postgres
 from benchmarks.graphql_vs_plain import _body, _post
 from benchmarks.load import Server, _proc_status
+from benchmarks.load import _post as _post_raw
 
 HERE = Path(__file__).resolve().parent
 TARGET_MIB = 500
+CHANGES = 3  # lineage changes after the questions, each followed by a lineage question
 
 
 def bench_rss(database: str, scale: float) -> dict[str, Any]:
@@ -61,6 +67,10 @@ def bench_rss(database: str, scale: float) -> dict[str, Any]:
                 for name, variables in questions.items():
                     _post(server.base, _body(name, variables))
                 after = _memory(server.pid)
+                for i in range(CHANGES):
+                    _change_lineage(server.base, i)
+                    _post(server.base, _body("Lineage", questions["Lineage"]))
+                changed = _memory(server.pid)
             finally:
                 server.stop()
     return {
@@ -78,6 +88,8 @@ def bench_rss(database: str, scale: float) -> dict[str, Any]:
         "peak_rss_mib": after["VmHWM"],
         "anon_mib_after": after["RssAnon"],
         "file_mib_after": after["RssFile"],
+        "rss_mib_after_changes": changed["VmRSS"],
+        "peak_rss_mib_after_changes": changed["VmHWM"],
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
@@ -85,23 +97,33 @@ def bench_rss(database: str, scale: float) -> dict[str, Any]:
 @contextmanager
 def _estate_url(database: str, path: Path) -> Iterator[str]:
     """The database the API reads: the SQLite copy itself, or a fresh PostgreSQL schema the
-    copy's rows are bulk-copied into (far quicker than writing the estate again)."""
+    copy's rows are copied into with ``COPY`` (far quicker than writing the estate again)."""
     if database == "sqlite":
         yield f"sqlite:///{path}"
         return
     from benchmarks.__main__ import database as fresh_database
-    from benchmarks.ingest import raw_copy
-    from catalog.store.store import Store
 
     with fresh_database("postgres", "rss") as url:
-        ours, raw = Store(f"sqlite:///{path}"), Store(url)
-        try:
-            raw_copy(ours, raw)
-        finally:
-            ours.close()
-            raw.close()
+        copy_to_postgres(path, url)
         path.unlink()
         yield url
+
+
+def _change_lineage(base: str, i: int) -> None:
+    """One OpenLineage run that adds an edge: the next lineage question rebuilds the graph."""
+    event = {
+        "eventType": "COMPLETE",
+        "eventTime": datetime.now(UTC).isoformat(),
+        "producer": "https://example.com/tempox-rss",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        "run": {"runId": str(uuid.uuid4()), "facets": {}},
+        "job": {"namespace": "rss", "name": f"job{i}"},
+        "inputs": [{"namespace": "s3://lake", "name": f"rss/in{i}"}],
+        "outputs": [{"namespace": "s3://lake", "name": f"rss/out{i}"}],
+    }
+    status, answer = _post_raw(base, "/api/v1/lineage", json.dumps(event).encode())
+    if status >= 300:
+        raise RuntimeError(f"OpenLineage event: HTTP {status}: {answer[:500]!r}")
 
 
 def _first_asset_uri(url: str) -> str:
@@ -136,7 +158,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(
         f"| API process RSS after the four questions, {result['runs']:,} runs, "
         f"{result['assets']:,} assets ({result['database']}) | {result['rss_mib_after']:.0f} MiB "
-        f"(peak {result['peak_rss_mib']:.0f}) | {result['rss_mib_idle']:.0f} MiB idle "
+        f"(peak {result['peak_rss_mib']:.0f}; {result['rss_mib_after_changes']:.0f}, peak "
+        f"{result['peak_rss_mib_after_changes']:.0f}, after {CHANGES} lineage changes) "
+        f"| {result['rss_mib_idle']:.0f} MiB idle "
         f"| | <= {TARGET_MIB} MB at 1M runs |"
     )
     return result
