@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from benchmarks.estate_cache import CACHE as CACHE_ROOT
+from benchmarks import estate_cache
 from benchmarks.estate_cache import cached_estate, copy_to_postgres
 from benchmarks.graphql_vs_plain import _body, _post
 from benchmarks.load import Server, _proc_status
@@ -45,8 +45,9 @@ def bench_rss(database: str, scale: float) -> dict[str, Any]:
     from benchmarks.__main__ import estate_config
 
     config = estate_config(scale)
-    CACHE_ROOT.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="tempox-rss-", dir=CACHE_ROOT) as tmp:
+    # The copy goes beside the cache: the same file system, and room for gigabytes.
+    estate_cache.CACHE.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="tempox-rss-", dir=estate_cache.CACHE) as tmp:
         folder = Path(tmp)
         started = time.perf_counter()
         # Built once per scale and schema (benchmarks/estate_cache.py): 13M rows at scale 1.0.
