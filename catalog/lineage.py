@@ -7,6 +7,7 @@ read to learn whether the cache is still right, and several API processes agree 
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -69,18 +70,22 @@ class LineageGraph:
 
     def graph(self) -> nx.DiGraph[Node]:
         current = self._store.version(LINEAGE_VERSION)
-        version, graph = self._built
-        if current == version:
-            return graph
+        seen = self._built
+        if current == seen[0]:
+            return seen[1]
         with self._lock:
-            version, graph = self._built
-            # Built meanwhile, at this version or a later one (the counter only grows).
-            if 0 <= current <= version:
-                return graph
+            built = self._built
+            # Another reader built it while this one waited, at this version or a later one
+            # (the counter only grows).
+            if built is not seen and built[0] >= current:
+                return built[1]
             # The stale graph goes first: keeping it until the new one is built doubled the
             # process's peak (the graph of 100k assets is ~130 MiB). Readers wait on the lock.
             self._built = (-1, nx.DiGraph())
-            del graph
+            del seen, built
+            # A networkx graph refers to itself (the views it caches): only the cycle
+            # collector frees it, and it would not run before the new graph was half built.
+            gc.collect()
             graph = self._build()
             self._built = (current, graph)
             return graph
