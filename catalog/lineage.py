@@ -7,6 +7,7 @@ read to learn whether the cache is still right, and several API processes agree 
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -59,69 +60,59 @@ class LineageGraph:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._lock = threading.Lock()
-        self._graph: nx.DiGraph[Node] = nx.DiGraph()
-        self._version = -1
+        # The version a graph was built at and the graph, swapped as one: a reader never pairs
+        # one graph with another's version.
+        self._built: tuple[int, nx.DiGraph[Node]] = (-1, nx.DiGraph())
 
     @property
     def version(self) -> int:
-        return self._version
+        return self._built[0]
 
     def graph(self) -> nx.DiGraph[Node]:
         current = self._store.version(LINEAGE_VERSION)
-        if current != self._version:
-            with self._lock:
-                if current != self._version:
-                    self._graph = self._build()
-                    self._version = current
-        return self._graph
+        seen = self._built
+        if current == seen[0]:
+            return seen[1]
+        with self._lock:
+            built = self._built
+            # Another reader built it while this one waited, at this version or a later one
+            # (the counter only grows).
+            if built is not seen and built[0] >= current:
+                return built[1]
+            # The stale graph goes first: keeping it until the new one is built doubled the
+            # process's peak (the graph of 100k assets is ~130 MiB). Readers wait on the lock.
+            self._built = (-1, nx.DiGraph())
+            del seen, built
+            # A networkx graph refers to itself (the views it caches): only the cycle
+            # collector frees it, and it would not run before the new graph was half built.
+            gc.collect()
+            graph = self._build()
+            self._built = (current, graph)
+            return graph
 
     def _build(self) -> nx.DiGraph[Node]:
+        # The graph of a large estate (100k assets, 185k edges) is most of the API process's
+        # memory, so each edge keeps only its answer and when it was first seen (for ``as_of``),
+        # and every node key, tuple of ids and time exists once however many edges share it.
         graph: nx.DiGraph[Node] = nx.DiGraph()
+        shared = _Shared()
         with self._store.session() as session:
-            for fk, fi, tk, ti, source_id, origin, first, last in reads.read_edges(session):
-                u, v = (fk, fi), (tk, ti)
-                data: dict[str, Any] | None = graph.get_edge_data(u, v)
-                if data is None:
-                    graph.add_edge(
-                        u,
-                        v,
-                        sources={source_id},
-                        origins={origin},
-                        first_seen=first,
-                        last_seen=last,
-                    )
-                else:
-                    data["sources"].add(source_id)
-                    data["origins"].add(origin)
-                    data["first_seen"] = min(data["first_seen"], first)
-                    data["last_seen"] = max(data["last_seen"], last)
+            for fk, fi, tk, ti, source_id, origin, first in reads.read_edges(session):
+                u, v = shared.node(fk, fi), shared.node(tk, ti)
+                shared.add(graph, u, v, first, sources=(source_id,), origins=(origin,))
             # Two assets linked by hand are one thing seen twice: lineage crosses both ways.
             for link in reads.read_links(session):
-                a, b = (ASSET, link.asset_id), (ASSET, link.other_id)
+                a, b = shared.node(ASSET, link.asset_id), shared.node(ASSET, link.other_id)
                 for u, v in ((a, b), (b, a)):
-                    data = graph.get_edge_data(u, v)
-                    if data is not None:
-                        data["origins"].add(EdgeOrigin.LINKED.value)
-                        data.setdefault("linked_by", set()).add(link.linked_by)
-                        continue
-                    graph.add_edge(
+                    shared.add(
+                        graph,
                         u,
                         v,
-                        sources=set(),
-                        origins={EdgeOrigin.LINKED.value},
-                        linked_by={link.linked_by},
-                        first_seen=link.linked_at,
-                        last_seen=link.linked_at,
+                        link.linked_at,
+                        origins=(EdgeOrigin.LINKED.value,),
+                        linked_by=(link.linked_by,),
+                        keep_first_seen=True,
                     )
-        # Answers are built once per graph, not once per query: walks only collect them.
-        for u, v, data in graph.edges(data=True):
-            data["edge"] = LineageEdge(
-                u,
-                v,
-                tuple(sorted(data["sources"])),
-                tuple(sorted(data["origins"])),
-                tuple(sorted(data.get("linked_by", ()))),
-            )
         return graph
 
     def walk(
@@ -179,3 +170,48 @@ class LineageGraph:
     def successors(self, nodes: Iterable[Node]) -> set[Node]:
         graph = self.graph()
         return {s for n in nodes if n in graph for s in graph.successors(n)}
+
+
+class _Shared:
+    """One instance of each node key, tuple of ids and time the graph holds, and the edges'
+    answers built from them: reported by several sources, an edge is merged as it comes."""
+
+    def __init__(self) -> None:
+        self._nodes: dict[Node, Node] = {}
+        self._values: dict[Any, Any] = {}
+
+    def node(self, kind: str, id: int) -> Node:
+        node = (_KINDS[kind].value, id)
+        return self._nodes.setdefault(node, node)
+
+    def _one(self, value: Any) -> Any:
+        return self._values.setdefault(value, value)
+
+    def add(
+        self,
+        graph: nx.DiGraph[Node],
+        u: Node,
+        v: Node,
+        first_seen: datetime,
+        *,
+        sources: tuple[int, ...] = (),
+        origins: tuple[str, ...] = (),
+        linked_by: tuple[str, ...] = (),
+        keep_first_seen: bool = False,
+    ) -> None:
+        """The edge u → v, or what it adds to the one already there: its ids, and its time
+        when earlier (``keep_first_seen``: the edge already there keeps its own, as a link
+        between assets an edge already joins does)."""
+        data: dict[str, Any] | None = graph.get_edge_data(u, v)
+        if data is not None:
+            known: LineageEdge = data["edge"]
+            sources = tuple(sorted({*known.sources, *sources}))
+            origins = tuple(sorted({*known.origins, *origins}))
+            linked_by = tuple(sorted({*known.linked_by, *linked_by}))
+            earlier = data["first_seen"] if keep_first_seen else min(data["first_seen"], first_seen)
+            first_seen = earlier
+        edge = LineageEdge(u, v, self._one(sources), self._one(origins), self._one(linked_by))
+        if data is None:
+            graph.add_edge(u, v, edge=edge, first_seen=self._one(first_seen))
+        else:
+            data["edge"], data["first_seen"] = edge, self._one(first_seen)

@@ -436,9 +436,7 @@ def count_sources(session: Session) -> int:
 
 def read_edges(session: Session) -> Iterable[tuple[Any, ...]]:
     e = EDGE
-    query = select(
-        e.from_kind, e.from_id, e.to_kind, e.to_id, e.source_id, e.origin, e.first_seen, e.last_seen
-    )
+    query = select(e.from_kind, e.from_id, e.to_kind, e.to_id, e.source_id, e.origin, e.first_seen)
     return session.execute(query.execution_options(yield_per=10_000))
 
 

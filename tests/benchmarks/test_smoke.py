@@ -91,12 +91,20 @@ def test_graphql_vs_plain_runs_and_reports_every_ratio(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_rss_benchmark_reads_the_servers_memory(tmp_path: Path) -> None:
+def test_rss_benchmark_reads_the_servers_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from benchmarks.rss import main as rss
 
+    monkeypatch.setattr("benchmarks.estate_cache.CACHE", tmp_path / "estates")
     output = tmp_path / "rss.json"
     result = rss(["--scale", "0.0001", "--output", str(output)])
     assert json.loads(output.read_text()) == result
     assert result["runs"] > 0
     assert 0 < result["rss_mib_idle"] <= result["peak_rss_mib"]
-    assert result["rss_mib_after"] > 0
+    assert 0 < result["rss_mib_after"] <= result["peak_rss_mib_after_changes"]
+    assert not result["estate_cached"]
+    # The second run takes the estate the first one built.
+    again = rss(["--scale", "0.0001", "--output", str(output)])
+    assert again["estate_cached"]
+    assert again["runs"] == result["runs"]

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import weakref
 from datetime import UTC, datetime, timedelta
 
+import networkx as nx
 import pytest
 
 from catalog.enums import NodeKind
@@ -98,6 +100,27 @@ def test_graph_is_rebuilt_only_when_lineage_changed(store: Store, graph: Lineage
     assert graph.graph() is not first
 
 
+def test_a_rebuild_lets_go_of_the_stale_graph_before_building_the_new_one(
+    store: Store, graph: LineageGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two graphs at once would double the process's peak memory over a large estate.
+    before = graph.graph().number_of_edges()
+    stale = weakref.ref(graph.graph())
+    build, alive_during_build = graph._build, []
+
+    def watched() -> nx.DiGraph[tuple[str, int]]:
+        alive_during_build.append(stale() is not None)
+        return build()
+
+    monkeypatch.setattr(graph, "_build", watched)
+    store.write_batch(
+        store.ensure_source("s", "synthetic"),
+        Batch(cursor={}, edges=(EdgeRecord(NodeRef.asset("x://y"), NodeRef.asset("x://z")),)),
+    )
+    assert graph.graph().number_of_edges() == before + 1
+    assert alive_during_build == [False]
+
+
 def test_two_processes_see_the_same_graph(store: Store) -> None:
     chain(store, 3)
     api_a, api_b = LineageGraph(store), LineageGraph(Store(store.url, migrate=False))
@@ -112,7 +135,7 @@ def test_edges_reported_by_two_sources_are_one_edge_with_both(store: Store) -> N
     graph = LineageGraph(store).graph()
     assert graph.number_of_edges() == 3
     for _, _, data in graph.edges(data=True):
-        assert len(data["sources"]) == 2
+        assert len(data["edge"].sources) == 2
 
 
 def test_as_of_leaves_out_edges_first_seen_later(store: Store) -> None:
