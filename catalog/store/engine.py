@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import platformdirs
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from catalog.errors import ConfigError
 
 BUSY_TIMEOUT_MS = 30_000
-CACHE_KIB = 64 * 1024  # per connection
+# SQLite's page cache, per connection. A pool holds up to 15 connections, so readers keep
+# SQLite's default (2 MiB each) and only a connection writing a batch grows to 64 MiB, handing
+# it back when the batch is written: the API process's memory stays bounded by the estate's
+# lineage graph, not by how many connections once wrote.
+READ_CACHE_KIB = 2_000
+WRITE_CACHE_KIB = 64 * 1024
 
 
 def default_database_url() -> str:
@@ -53,12 +60,27 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     _use_wal(cur)
     cur.execute("PRAGMA synchronous=NORMAL")
-    # SQLite's default page cache is 2 MiB: a batch touches pages of every table's indexes
-    # (an asset event's key starts with its asset's URI, so its inserts land all over its index)
-    # and would read them back from the OS again and again. Up to 64 MiB, filled on demand.
-    cur.execute(f"PRAGMA cache_size={-CACHE_KIB}")
+    cur.execute(f"PRAGMA cache_size={-READ_CACHE_KIB}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+@contextmanager
+def write_cache(conn: Connection) -> Iterator[None]:
+    """A bigger SQLite page cache while ``conn`` writes a batch (nothing on PostgreSQL).
+
+    A batch touches pages of every table's indexes (an asset event's key starts with its
+    asset's URI, so its inserts land all over that index); with 2 MiB of cache they would be
+    read back from the OS again and again. Lowering the size again frees the pages.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    conn.exec_driver_sql(f"PRAGMA cache_size={-WRITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size={-READ_CACHE_KIB}")
 
 
 def _use_wal(cur: Any) -> None:

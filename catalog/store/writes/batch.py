@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 from catalog.identity import IdentityRules, canonical_batch
 from catalog.records import Batch
 from catalog.store.aliases import link_symlinked, read_symlinks
+from catalog.store.engine import write_cache
 from catalog.store.writes.assets import write_assets
 from catalog.store.writes.checks import write_checks
 from catalog.store.writes.common import Writer
@@ -37,9 +38,10 @@ def write_batch(
     """Write every record of ``batch`` for the source, its assets named canonically."""
     w = Writer(conn, source_id, now)
     batch = canonical_batch(batch, identity)
-    batch = resolve_symlinks(batch, read_symlinks(conn, source_id, referenced(batch)))
-    lineage_changed = _write(w, batch)
-    linked = link_symlinked(conn, source_id, batch, now)
+    with write_cache(conn):
+        batch = resolve_symlinks(batch, read_symlinks(conn, source_id, referenced(batch)))
+        lineage_changed = _write(w, batch)
+        linked = link_symlinked(conn, source_id, batch, now)
     return WriteResult(w.changed + linked, lineage_changed or linked > 0)
 
 
