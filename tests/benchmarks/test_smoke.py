@@ -22,6 +22,7 @@ def test_benchmarks_run_and_report_every_ratio(tmp_path: Path) -> None:
         ("ingest", "ratio"),
         ("failed_runs", "executed_ratio"),
         ("failed_runs", "served_ratio"),
+        ("failed_runs", "compiled_ratio"),
         ("lineage", "ratio"),
     ):
         assert results[section][key] > 0
