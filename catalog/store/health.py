@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Connection, and_, case, func, select
 
 from catalog.enums import SyncOutcome
 from catalog.store import tables as t
-from catalog.store.reads import stale_condition
+from catalog.store.conditions import stale_condition
 
 __all__ = [
     "FreshnessHealth",

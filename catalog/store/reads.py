@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    BindParameter,
     ColumnElement,
     Select,
-    bindparam,
     func,
     or_,
     select,
@@ -26,6 +24,13 @@ from catalog.errors import InvalidArgument
 from catalog.filters import AssetFilter, PipelineFilter, RunFilter
 from catalog.pagination import Page, PageRequest, decode_cursor, encode_cursor
 from catalog.store import tables as t
+from catalog.store.conditions import (
+    asset_conditions,
+    pipeline_conditions,
+    run_conditions,
+    source_ids,
+    stale_condition,
+)
 from catalog.store.writes import EPOCH, chunks
 
 M = TypeVar("M", bound=SQLModel)
@@ -93,182 +98,53 @@ def _page_by_time(
     return Page(items, cursors, len(rows) > page.first)
 
 
-def _labelled(kind: str, model: type[t.Owner] | type[t.Tag], value: Any) -> Select[Any]:
-    c = t.table(model).c
-    column = c.name if model is t.Owner else c.tag
-    return select(c.entity_id).where(c.entity_kind == kind, column == value)
-
-
-def _source_ids(names: Sequence[Any]) -> Select[Any]:
-    return select(SOURCE.id).where(SOURCE.name.in_(names))
-
-
-def _put(values: dict[str, Any], name: str, items: Sequence[Any]) -> None:
-    values.update((f"{name}_{i}", v) for i, v in enumerate(items))
-
-
-def _binder(values: dict[str, Any]) -> Callable[[str], BindParameter[Any]]:
-    # Named binds: catalog.store.rows compiles a statement once per set of names (its shape)
-    # and binds each request's values (catalog.store.prepared).
-    return lambda name: bindparam(name, values[name])
-
-
-def _each(bind: Callable[[str], BindParameter[Any]], name: str, n: int) -> list[Any]:
-    return [bind(f"{name}_{i}") for i in range(n)]
-
-
 # -- runs -------------------------------------------------------------------------------------
 
 
-def run_values(f: RunFilter) -> dict[str, Any]:
-    """The filter's values by the names its conditions bind them under."""
-    v: dict[str, Any] = {}
-    _put(v, "f_status", [s.value for s in f.statuses])
-    _put(v, "f_trigger", [k.value for k in f.triggers])
-    _put(v, "f_source", f.sources)
-    _put(v, "f_pipeline", f.pipeline_ids)
-    if f.owner is not None:
-        v["f_owner"] = f.owner
-    if f.tag is not None:
-        v["f_tag"] = f.tag
-    if f.since is not None:
-        v["f_since"] = f.since
-    if f.until is not None:
-        v["f_until"] = f.until
-    return v
-
-
-def _run_conditions(f: RunFilter) -> list[ColumnElement[bool]]:
-    run, b = RUN, _binder(run_values(f))
-    where: list[ColumnElement[bool]] = []
-    if f.statuses:
-        where.append(run.status.in_(_each(b, "f_status", len(f.statuses))))
-    if f.triggers:
-        where.append(run.trigger.in_(_each(b, "f_trigger", len(f.triggers))))
-    if f.sources:
-        where.append(run.source_id.in_(_source_ids(_each(b, "f_source", len(f.sources)))))
-    if f.pipeline_ids:
-        where.append(run.pipeline_id.in_(_each(b, "f_pipeline", len(f.pipeline_ids))))
-    if f.owner is not None:
-        owner = b("f_owner")
-        where.append(
-            or_(
-                run.pipeline_id.in_(_labelled("pipeline", t.Owner, owner)),
-                run.id.in_(_labelled("run", t.Owner, owner)),
-            )
-        )
-    if f.tag is not None:
-        tag = b("f_tag")
-        where.append(
-            or_(
-                run.id.in_(_labelled("run", t.Tag, tag)),
-                run.pipeline_id.in_(_labelled("pipeline", t.Tag, tag)),
-            )
-        )
-    if f.since is not None:
-        where.append(run.happened_at >= b("f_since"))
-    if f.until is not None:
-        where.append(run.happened_at < b("f_until"))
-    return where
-
-
 def read_runs(session: Session, f: RunFilter, page: PageRequest) -> Page[t.Run]:
-    query = select(t.Run).where(*_run_conditions(f))
+    query = select(t.Run).where(*run_conditions(f))
     return _page_by_time(session, query, t.Run, "happened_at", page)
 
 
 def count_runs(session: Session, f: RunFilter) -> int:
     return int(
-        session.scalar(select(func.count()).select_from(t.Run).where(*_run_conditions(f))) or 0
+        session.scalar(select(func.count()).select_from(t.Run).where(*run_conditions(f))) or 0
     )
 
 
 def read_run_by_external_id(session: Session, source: str, external_id: str) -> t.Run | None:
     return session.scalars(
-        select(t.Run).where(
-            RUN.source_id.in_(_source_ids([source])), RUN.external_id == external_id
-        )
+        select(t.Run).where(RUN.source_id.in_(source_ids([source])), RUN.external_id == external_id)
     ).first()
 
 
 # -- pipelines and assets ---------------------------------------------------------------------
 
 
-def _pipeline_conditions(f: PipelineFilter) -> list[ColumnElement[bool]]:
-    p = PIPELINE
-    where: list[ColumnElement[bool]] = []
-    if f.sources:
-        where.append(p.source_id.in_(_source_ids(f.sources)))
-    if f.owner is not None:
-        where.append(p.id.in_(_labelled("pipeline", t.Owner, f.owner)))
-    if f.tag is not None:
-        where.append(p.id.in_(_labelled("pipeline", t.Tag, f.tag)))
-    if f.search:
-        pattern = f"%{f.search.lower()}%"
-        where.append(or_(func.lower(p.name).like(pattern), func.lower(p.external_id).like(pattern)))
-    return where
-
-
 def read_pipelines(session: Session, f: PipelineFilter, page: PageRequest) -> Page[t.Pipeline]:
-    query = select(t.Pipeline).where(*_pipeline_conditions(f))
+    query = select(t.Pipeline).where(*pipeline_conditions(f))
     return _page_by_id(session, query, t.Pipeline, page)
 
 
 def count_pipelines(session: Session, f: PipelineFilter) -> int:
     return int(
-        session.scalar(select(func.count()).select_from(t.Pipeline).where(*_pipeline_conditions(f)))
+        session.scalar(select(func.count()).select_from(t.Pipeline).where(*pipeline_conditions(f)))
         or 0
     )
 
 
-def asset_values(f: AssetFilter) -> dict[str, Any]:
-    """The filter's values by the names its conditions bind them under."""
-    v: dict[str, Any] = {}
-    if f.owner is not None:
-        v["f_owner"] = f.owner
-    if f.tag is not None:
-        v["f_tag"] = f.tag
-    if f.uri_prefix:
-        # As startswith(autoescape=True) escapes a literal, done here to the bound value.
-        v["f_uri_prefix"] = f.uri_prefix.replace("/", "//").replace("%", "/%").replace("_", "/_")
-    if f.search:
-        v["f_search"] = f"%{f.search.lower()}%"
-    return v
-
-
-def _asset_conditions(f: AssetFilter) -> list[ColumnElement[bool]]:
-    a, b = ASSET, _binder(asset_values(f))
-    where: list[ColumnElement[bool]] = []
-    if f.owner is not None:
-        where.append(a.id.in_(_labelled("asset", t.Owner, b("f_owner"))))
-    if f.tag is not None:
-        where.append(a.id.in_(_labelled("asset", t.Tag, b("f_tag"))))
-    if f.uri_prefix:
-        where.append(a.uri.startswith(b("f_uri_prefix"), escape="/"))
-    if f.search:
-        where.append(func.lower(a.uri).like(b("f_search")))
-    return where
-
-
 def read_assets(session: Session, f: AssetFilter, page: PageRequest) -> Page[t.Asset]:
-    return _page_by_id(session, select(t.Asset).where(*_asset_conditions(f)), t.Asset, page)
+    return _page_by_id(session, select(t.Asset).where(*asset_conditions(f)), t.Asset, page)
 
 
 def count_assets(session: Session, f: AssetFilter) -> int:
     return int(
-        session.scalar(select(func.count()).select_from(t.Asset).where(*_asset_conditions(f))) or 0
+        session.scalar(select(func.count()).select_from(t.Asset).where(*asset_conditions(f))) or 0
     )
 
 
 def read_asset_by_uri(session: Session, uri: str) -> t.Asset | None:
     return session.scalars(select(t.Asset).where(ASSET.uri == uri)).first()
-
-
-def stale_condition(now: datetime) -> ColumnElement[bool]:
-    """Past its freshness policy at ``now``; never produced, with a policy, counts as stale."""
-    a = ASSET
-    never = (a.freshness_max_age_s.is_not(None)) & (a.last_produced_at.is_(None))
-    return or_(a.stale_after < now, never)
 
 
 def read_stale_assets(session: Session, now: datetime, page: PageRequest) -> Page[t.Asset]:

@@ -23,7 +23,7 @@ from catalog.pagination import (
     encode_id_cursor,
     encode_time_cursor,
 )
-from catalog.store import reads
+from catalog.store import conditions, reads
 from catalog.store import tables as t
 from catalog.store.prepared import Cursor, Statements, padded
 
@@ -113,7 +113,7 @@ def read_run_rows(
 ) -> RunRows:
     """A newest-first page of runs with their pipelines and sources (as ``reads.read_runs``
     and ``reads.count_runs``); ``owners``: the pipelines' owners and the runs' own."""
-    v = reads.run_values(f)
+    v = conditions.run_values(f)
     names = tuple(v)
     after = page.after is not None
     if page.after is not None:
@@ -126,7 +126,7 @@ def read_run_rows(
             select(*_RUN_COLUMNS)
             .join(t.table(t.Pipeline), PIPELINE.id == RUN.pipeline_id)
             .join(t.table(t.Source), SOURCE.id == PIPELINE.source_id)
-            .where(*reads._run_conditions(f))
+            .where(*conditions.run_conditions(f))
         )
         if after:
             bound = tuple_(
@@ -148,7 +148,7 @@ def read_run_rows(
             st,
             cursor,
             ("count_runs", names),
-            lambda: select(func.count()).select_from(t.Run).where(*reads._run_conditions(f)),
+            lambda: select(func.count()).select_from(t.Run).where(*conditions.run_conditions(f)),
             v,
         )
     if not owners or not items:
@@ -204,7 +204,7 @@ def read_asset_rows(
 ) -> AssetRows:
     """A page of assets by id (as ``reads.read_assets`` and ``reads.count_assets``) with their
     owners, tags, and aliases with the aliases' sources' names."""
-    v = reads.asset_values(f)
+    v = conditions.asset_values(f)
     names = tuple(v)
     after = page.after is not None
     if page.after is not None:
@@ -213,7 +213,7 @@ def read_asset_rows(
     v["limit"] = page.first + 1
 
     def build() -> Select[Any]:
-        query = select(*_ASSET_COLUMNS).where(*reads._asset_conditions(f))
+        query = select(*_ASSET_COLUMNS).where(*conditions.asset_conditions(f))
         if after:
             query = query.where(ASSET.id > bindparam("after_id", type_=ASSET.id.type))
         return query.order_by(ASSET.id).limit(bindparam("limit", type_=ASSET.id.type))
@@ -227,7 +227,9 @@ def read_asset_rows(
             st,
             cursor,
             ("count_assets", names),
-            lambda: select(func.count()).select_from(t.Asset).where(*reads._asset_conditions(f)),
+            lambda: (
+                select(func.count()).select_from(t.Asset).where(*conditions.asset_conditions(f))
+            ),
             v,
         )
     owners: dict[int, list[str]] = defaultdict(list)
