@@ -79,22 +79,16 @@ def run_conditions(f: RunFilter) -> list[ColumnElement[bool]]:
         where.append(run.source_id.in_(source_ids(_each(b, "f_source", len(f.sources)))))
     if f.pipeline_ids:
         where.append(run.pipeline_id.in_(_each(b, "f_pipeline", len(f.pipeline_ids))))
-    if f.owner is not None:
-        owner = b("f_owner")
-        where.append(
-            or_(
-                run.pipeline_id.in_(_labelled("pipeline", t.Owner, owner)),
-                run.id.in_(_labelled("run", t.Owner, owner)),
+    # A run is owned or tagged through its own labels or its pipeline's.
+    for model, value, name in ((t.Owner, f.owner, "f_owner"), (t.Tag, f.tag, "f_tag")):
+        if value is not None:
+            label = b(name)
+            where.append(
+                or_(
+                    run.pipeline_id.in_(_labelled("pipeline", model, label)),
+                    run.id.in_(_labelled("run", model, label)),
+                )
             )
-        )
-    if f.tag is not None:
-        tag = b("f_tag")
-        where.append(
-            or_(
-                run.id.in_(_labelled("run", t.Tag, tag)),
-                run.pipeline_id.in_(_labelled("pipeline", t.Tag, tag)),
-            )
-        )
     if f.since is not None:
         where.append(run.happened_at >= b("f_since"))
     if f.until is not None:
