@@ -200,9 +200,10 @@ def upsert(
         # run the upsert over all the rows in order. On the rows just inserted it changes
         # nothing (their stored values are theirs, so its WHERE skips them); the others meet
         # exactly the state the upsert alone would have met, and a constraint it would have
-        # raised on it still raises.
+        # raised on it still raises. A NULL in a key never conflicts, so such a row would be
+        # inserted twice: those rows take the upsert alone.
         plain, plain_order = _compiled_insert_or_ignore(conn.dialect, table, columns)
-        if plain_order == order:
+        if plain_order == order and not any(None in map(itemgetter(k), rows) for k in keys):
             inserted = max(conn.exec_driver_sql(plain, params).rowcount, 0)
             if inserted == len(params):
                 return inserted
