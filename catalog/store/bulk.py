@@ -16,11 +16,13 @@ from operator import itemgetter
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import JSON, Connection, Dialect, Table, and_, case, func, or_
+from sqlalchemy import JSON, Connection, Dialect, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import psycopg
 from sqlalchemy.sql.dml import UpdateBase
 
+from catalog.store.conflict import on_conflict
+from catalog.store.staged import staged_fits, staged_upsert
 from catalog.store.types import UTCDateTime
 
 Convert = Callable[[Any], Any]
@@ -83,19 +85,19 @@ def _params(
 ) -> list[tuple[Any, ...]]:
     """Each row's values in ``names`` order, converted for the driver.
 
-    Column by column: the loops run in C (``itemgetter``, ``zip``, ``map``) and a column that
-    needs no conversion is not touched at all.
+    Column by column, and the loops run in C (``itemgetter``, ``map``, ``zip``): each column is
+    read straight from the rows, a column that needs no conversion is not touched at all, and
+    the tuples are built once.
     """
     if len(names) == 1:
         (name,), (convert,) = names, converters
         return [(convert(row[name]),) for row in rows]
-    values: list[tuple[Any, ...]] = list(map(itemgetter(*names), rows))
-    todo = [(i, f) for i, f in enumerate(converters) if f is not _identity]
-    if not todo:
-        return values
-    columns: list[Iterable[Any]] = list(zip(*values, strict=True))
-    for i, f in todo:
-        columns[i] = map(f, columns[i])
+    if all(f is _identity for f in converters):
+        return list(map(itemgetter(*names), rows))
+    columns = [
+        map(itemgetter(n), rows) if f is _identity else map(f, map(itemgetter(n), rows))
+        for n, f in zip(names, converters, strict=True)
+    ]
     return list(zip(*columns, strict=True))
 
 
@@ -134,24 +136,7 @@ def _compiled(
 ) -> tuple[str, tuple[str, ...], tuple[Convert, ...]]:
     """SQL text, the column order of its positional parameters and their converters."""
     module = postgresql if dialect.name == "postgresql" else sqlite
-    stmt = module.insert(table)
-    if update_cols is None:
-        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-    else:
-        values = {
-            c: func.coalesce(stmt.excluded[c], table.c[c]) if c in keep else stmt.excluded[c]
-            for c in update_cols
-        }
-        if guard_by is not None:
-            stored, incoming = table.c[guard_by], stmt.excluded[guard_by]
-            # An observation older than the stored one changes nothing it guards; NULL on
-            # both sides is last-write-wins.
-            fresh = or_(stored.is_(None), and_(incoming.is_not(None), incoming >= stored))
-            for c in guarded:
-                values[c] = case((fresh, values[c]), else_=table.c[c])
-        # Skip rows whose values are already stored: no write, no count, no MVCC churn.
-        changed = or_(*(table.c[c].is_distinct_from(v) for c, v in values.items()))
-        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=values, where=changed)
+    stmt = on_conflict(module.insert(table), table, keys, update_cols, keep, guarded, guard_by)
     compiled = stmt.compile(
         dialect=_positional(dialect), column_keys=list(columns), for_executemany=True
     )
@@ -192,4 +177,45 @@ def upsert(
         frozenset(guarded),
         guard_by,
     )
-    return max(conn.exec_driver_sql(sql, _params(rows, order, converters)).rowcount, 0)
+    params = _params(rows, order, converters)
+    if conn.dialect.name == "postgresql" and staged_fits(rows, keys):
+        return staged_upsert(
+            conn,
+            table,
+            columns,
+            params,
+            (
+                tuple(keys),
+                None if update_cols is None else tuple(update_cols),
+                frozenset(keep_existing),
+                frozenset(guarded),
+                guard_by,
+            ),
+        )
+    inserted = 0
+    if conn.dialect.name == "sqlite":
+        # SQLite's upsert probes the key's index once more per row than a plain insert does
+        # (about half as much again for new rows). Most rows of a sync are new: insert them
+        # plainly, and only when some were not inserted (they exist, or broke a constraint)
+        # run the upsert over all the rows in order. On the rows just inserted it changes
+        # nothing (their stored values are theirs, so its WHERE skips them); the others meet
+        # exactly the state the upsert alone would have met, and a constraint it would have
+        # raised on it still raises. A NULL in a key never conflicts, so such a row would be
+        # inserted twice: those rows take the upsert alone.
+        plain, plain_order = _compiled_insert_or_ignore(conn.dialect, table, columns)
+        if plain_order == order and not any(None in map(itemgetter(k), rows) for k in keys):
+            inserted = max(conn.exec_driver_sql(plain, params).rowcount, 0)
+            if inserted == len(params):
+                return inserted
+    return inserted + max(conn.exec_driver_sql(sql, params).rowcount, 0)
+
+
+@lru_cache(maxsize=256)
+def _compiled_insert_or_ignore(
+    dialect: Dialect, table: Table, columns: tuple[str, ...]
+) -> tuple[str, tuple[str, ...]]:
+    stmt = sqlite.insert(table).prefix_with("OR IGNORE")
+    compiled = stmt.compile(
+        dialect=_positional(dialect), column_keys=list(columns), for_executemany=True
+    )
+    return compiled.string, tuple(compiled.positiontup or ())

