@@ -244,28 +244,19 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> ExecutionResult | Kept | None:
         """In a worker thread: the answer (cached or made), else (declined) where the
         executor's answer is to be kept, or None when it is not to be."""
-        with self.catalog.reading():  # the versions and the answer: one connection
-            return self._direct_reading(compiled, cache, context, request_data)
-
-    def _direct_reading(
-        self,
-        compiled: Compiled,
-        cache: ResponseCache | None,
-        context: Context,
-        request_data: GraphQLRequestData,
-    ) -> ExecutionResult | Kept | None:
         kept: Kept | None = None
-        if cache is not None:
-            version, sync_version = self.catalog.cache_versions()
-            query = request_data.query or ""  # a compiled operation's document
-            key = cache.key(query, request_data.variables, request_data.operation_name, version)
-            now = context.instant()
-            cached = cache.get(key, sync_version, now)
-            CACHE_LOOKUPS.labels("miss" if cached is None else "hit").inc()
-            if cached is not None:
-                return cached
-            kept = (key, sync_version, now)
-        data = self.direct.answer(compiled, request_data.variables, context)
+        with self.catalog.reading():  # the versions and the answer: one connection
+            if cache is not None:
+                version, sync_version = self.catalog.cache_versions()
+                query = request_data.query or ""  # a compiled operation's document
+                key = cache.key(query, request_data.variables, request_data.operation_name, version)
+                now = context.instant()
+                cached = cache.get(key, sync_version, now)
+                CACHE_LOOKUPS.labels("miss" if cached is None else "hit").inc()
+                if cached is not None:
+                    return cached
+                kept = (key, sync_version, now)
+            data = self.direct.answer(compiled, request_data.variables, context)
         if data is None:
             return kept
         result = ExecutionResult(data=data, errors=None)
