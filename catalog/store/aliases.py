@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from catalog.identity import SYMLINK
 from catalog.records import Batch
 from catalog.store import tables as t
 from catalog.store.bulk import upsert
+from catalog.store.prepared import select_rows
+from catalog.store.values import in_values
 
 _alias = t.table(t.AssetAlias)
 _asset = t.table(t.Asset)
@@ -21,20 +24,22 @@ _source = t.table(t.Source)
 
 def read_symlinks(conn: Connection, source_id: int, names: Iterable[str]) -> dict[str, str]:
     """Of ``names``, those the source declared as symlinks: name -> the asset's URI."""
-    out: dict[str, str] = {}
-    wanted = sorted(set(names))
-    for part in (wanted[i : i + 900] for i in range(0, len(wanted), 900)):
-        q = (
-            select(_alias.c.alias, _asset.c.uri)
-            .join(_asset, _asset.c.id == _alias.c.asset_id)
-            .where(
-                _alias.c.source_id == source_id,
-                _alias.c.reason == SYMLINK,
-                _alias.c.alias.in_(part),
-            )
+    wanted = list(set(names))
+    if not wanted:
+        return {}
+    return dict(select_rows(conn, _symlinks, _symlinks, ids=wanted, source=source_id))
+
+
+def _symlinks() -> Select[Any]:
+    return (
+        select(_alias.c.alias, _asset.c.uri)
+        .join(_asset, _asset.c.id == _alias.c.asset_id)
+        .where(
+            _alias.c.source_id == bindparam("source"),
+            _alias.c.reason == SYMLINK,
+            in_values(_alias.c.alias, key="ids"),
         )
-        out.update({a: u for a, u in conn.execute(q)})
-    return out
+    )
 
 
 def read_asset_by_alias(session: Session, names: Iterable[str]) -> t.Asset | None:

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Dialect, Engine
 from sqlalchemy.sql import Select
 from sqlalchemy.types import TypeEngine
 
-__all__ = ["Cursor", "Prepared", "Statements", "padded"]
+__all__ = ["Cursor", "Prepared", "Statements", "padded", "select_rows"]
 
 Processor = Callable[[Any], Any]
 MAX_SHAPES = 512
@@ -180,3 +180,25 @@ def padded(values: Sequence[Any]) -> list[Any]:
     while size < len(values):
         size *= 2
     return [*values, *[values[-1]] * (size - len(values))]
+
+
+_ON_CONNECTION: dict[tuple[Dialect, Hashable], Prepared] = {}
+
+
+def select_rows(
+    conn: Connection, key: Hashable, build: Callable[[], Select[Any]], **values: Any
+) -> list[Any]:
+    """Rows of the statement ``build`` makes, run on ``conn`` (within its transaction).
+
+    The statement is compiled once per dialect and kept under ``key`` (a module constant per
+    call site): the writes' lookups of the ids of thousands of rows run per batch, and there
+    SQLAlchemy's per-execution and per-row costs are several times the database's.
+    """
+    found = _ON_CONNECTION.get((conn.dialect, key))
+    if found is None:
+        found = _ON_CONNECTION[(conn.dialect, key)] = Prepared.compile(build(), conn.dialect)
+    raw = conn.connection.cursor()
+    try:
+        return found.rows(Cursor(conn, raw, bool(conn.dispatch.before_cursor_execute)), values)
+    finally:
+        raw.close()

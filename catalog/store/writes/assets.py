@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import Select, and_, bindparam, or_, select, update
 
 from catalog import freshness
 from catalog.errors import AdapterError
 from catalog.freshness import InvalidPolicy, check_policy
 from catalog.records import AssetRecord, Batch
 from catalog.store import tables as t
-from catalog.store.writes.common import Writer, chunks
+from catalog.store.values import in_values
+from catalog.store.writes.common import Writer
 from catalog.store.writes.labels import replace_labels
 from catalog.symlinks import referenced
 
@@ -84,9 +85,7 @@ def write_assets(w: Writer, b: Batch) -> None:
             )
     wanted = referenced(b)
     w.upsert(_asset, [{"uri": u, "meta": {}} for u in sorted(wanted)], ["uri"])
-    for part in chunks(sorted(wanted)):
-        q = select(_asset.c.uri, _asset.c.id).where(_asset.c.uri.in_(part))
-        w.assets.update({u: i for u, i in w.conn.execute(q)})
+    w.assets.update({u: i for u, i in w.rows(_asset_ids, wanted)})
     aliases: dict[str, dict[str, Any]] = {}
     for a in b.assets:
         if a.alias:
@@ -111,41 +110,43 @@ def write_assets(w: Writer, b: Batch) -> None:
 
 
 def _asset_meta(w: Writer, uris: list[str]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for part in chunks(sorted(uris)):
-        # Locked until this batch commits: two sources syncing at once describe the same
-        # asset, and a merge from a stale read would drop the other's keys. (SQLite holds
-        # the database's write lock already; it has no row locks to take.)
-        q = select(_asset.c.uri, _asset.c.meta).where(_asset.c.uri.in_(part))
-        q = q.order_by(_asset.c.uri).with_for_update()
-        out.update({u: dict(m or {}) for u, m in w.conn.execute(q)})
-    return out
+    if not uris:
+        return {}
+    # Locked until this batch commits: two sources syncing at once describe the same
+    # asset, and a merge from a stale read would drop the other's keys. (SQLite holds
+    # the database's write lock already; it has no row locks to take.)
+    q = select(_asset.c.uri, _asset.c.meta).where(in_values(_asset.c.uri, uris))
+    q = q.order_by(_asset.c.uri).with_for_update()
+    return {u: dict(m or {}) for u, m in w.conn.execute(q).all()}
 
 
 def refresh_staleness(w: Writer, asset_ids: list[int]) -> None:
-    changes = []
-    for part in chunks(sorted(asset_ids)):
-        q = select(
-            _asset.c.id,
-            _asset.c.last_produced_at,
-            _asset.c.freshness_max_age_s,
-            _asset.c.freshness_cron,
-            _asset.c.freshness_timezone,
-            _asset.c.stale_after,
-        ).where(
-            _asset.c.id.in_(part),
-            # Without a policy or a production an asset is never stale: only rows with
-            # both, or with a stale time to clear, can change.
-            or_(
-                _asset.c.stale_after.is_not(None),
-                and_(
-                    _asset.c.freshness_max_age_s.is_not(None),
-                    _asset.c.last_produced_at.is_not(None),
-                ),
+    q = select(
+        _asset.c.id,
+        _asset.c.last_produced_at,
+        _asset.c.freshness_max_age_s,
+        _asset.c.freshness_cron,
+        _asset.c.freshness_timezone,
+        _asset.c.stale_after,
+    ).where(
+        in_values(_asset.c.id, asset_ids),
+        # Without a policy or a production an asset is never stale: only rows with
+        # both, or with a stale time to clear, can change.
+        or_(
+            _asset.c.stale_after.is_not(None),
+            and_(
+                _asset.c.freshness_max_age_s.is_not(None),
+                _asset.c.last_produced_at.is_not(None),
             ),
-        )
-        for i, last, max_age, cron, zone, stale_after in w.conn.execute(q):
-            new = freshness.stale_after(last, max_age, cron, zone)
-            if new != stale_after:
-                changes.append({"i": i, "s": new})
+        ),
+    )
+    changes = []
+    for i, last, max_age, cron, zone, stale_after in w.conn.execute(q).all():
+        new = freshness.stale_after(last, max_age, cron, zone)
+        if new != stale_after:
+            changes.append({"i": i, "s": new})
     w.execute_many(_STALE_AFTER, changes)
+
+
+def _asset_ids() -> Select[Any]:
+    return select(_asset.c.uri, _asset.c.id).where(in_values(_asset.c.uri, key="ids"))

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Table, update
+from sqlalchemy import Connection, Select, Table, update
 from sqlalchemy.sql.dml import UpdateBase
 
 from catalog.errors import AdapterError
 from catalog.store import tables as t
 from catalog.store.bulk import execute_many, upsert
+from catalog.store.prepared import select_rows
 
 _meta = t.Meta.__table__  # type: ignore[attr-defined]
 
@@ -80,6 +81,15 @@ class Writer:
         n = max(self.conn.execute(stmt, params).rowcount, 0)
         self.changed += n
         return n
+
+    def rows(
+        self, build: Callable[[], Select[Any]], ids: Collection[Any], **values: Any
+    ) -> list[Any]:
+        """Rows of the lookup ``build`` makes (a module function, so compiled once) for
+        ``ids``, its ``in_values(..., key="ids")`` list."""
+        if not ids:
+            return []
+        return select_rows(self.conn, build, build, ids=list(ids), **values)
 
     def run(self, external_id: str, what: str) -> tuple[int, int]:
         try:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import Select, bindparam, or_, select, update
 
 from catalog.enums import AssetEventKind
 from catalog.records import AssetEventRecord
 from catalog.store import tables as t
+from catalog.store.values import in_values
 from catalog.store.writes.assets import refresh_staleness
-from catalog.store.writes.common import Writer, chunks
+from catalog.store.writes.common import Writer
 
 _task_run = t.TaskRun.__table__  # type: ignore[attr-defined]
 _asset = t.Asset.__table__  # type: ignore[attr-defined]
@@ -76,27 +77,35 @@ def _task_runs_for(
     wanted = {(e.run_id, e.task_id, e.attempt) for e in events if e.run_id and e.task_id}
     if not wanted:
         return {}
-    by_cid = {}
+    run_ids = {w.run(run_ext or "", "asset event")[0] for run_ext, _, _ in wanted}
+    # Of each (run, task): the task run of each attempt, and the latest attempt's. Several
+    # task runs may share an attempt (mapped tasks): the last one made stands for them.
+    by_attempt: dict[tuple[int, int, int], int] = {}
+    latest: dict[tuple[int, int], tuple[int, int]] = {}
+    for r, tk, att, i in w.rows(_task_runs_of_runs, run_ids):
+        key = (r, tk, att)
+        if by_attempt.get(key, -1) < i:
+            by_attempt[key] = i
+        found = latest.get((r, tk))
+        if found is None or found < (att, i):
+            latest[(r, tk)] = (att, i)
+    out = {}
     for run_ext, task_ext, attempt in wanted:
-        run_id, pipeline_id = w.run(run_ext or "", "asset event")
+        run_id, pipeline_id = w.runs[run_ext or ""]
         task_id = w.tasks.get((pipeline_id, task_ext or ""))
         if task_id is None:
             continue
-        by_cid[(run_ext, task_ext, attempt)] = (run_id, task_id, attempt)
-    found: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-    pairs = {(r, tk) for r, tk, _ in by_cid.values()}
-    # By run alone: a plain IN list is far cheaper to bind than one of (run, task) pairs.
-    for part in chunks(sorted({r for r, _ in pairs})):
-        q = select(
-            _task_run.c.run_id, _task_run.c.task_id, _task_run.c.attempt, _task_run.c.id
-        ).where(_task_run.c.run_id.in_(part))
-        for r, tk, att, i in w.conn.execute(q):
-            if (r, tk) in pairs:
-                found[(r, tk)].append((att, i))
-    out = {}
-    for key, (r, tk, attempt) in by_cid.items():
-        candidates = sorted(found.get((r, tk), []))
-        match = [i for a, i in candidates if attempt is None or a == attempt]
-        if match:
-            out[key] = match[-1]
+        if attempt is None:
+            last = latest.get((run_id, task_id))
+            tr_id = None if last is None else last[1]
+        else:
+            tr_id = by_attempt.get((run_id, task_id, attempt))
+        if tr_id is not None:
+            out[(run_ext, task_ext, attempt)] = tr_id
     return out
+
+
+def _task_runs_of_runs() -> Select[Any]:
+    return select(
+        _task_run.c.run_id, _task_run.c.task_id, _task_run.c.attempt, _task_run.c.id
+    ).where(in_values(_task_run.c.run_id, key="ids"))

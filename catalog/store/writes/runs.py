@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Select, Table, bindparam, select, update
 
 from catalog.errors import AdapterError
 from catalog.records import Batch, RunRecord
 from catalog.store import tables as t
-from catalog.store.writes.common import EPOCH, Writer, chunks
+from catalog.store.values import in_values
+from catalog.store.writes.common import EPOCH, Writer
 from catalog.store.writes.labels import replace_labels
 from catalog.store.writes.observations import (
     GUARDED,
@@ -43,11 +44,17 @@ def referenced_runs(b: Batch) -> set[str]:
 
 
 def load_runs(w: Writer, external_ids: Iterable[str]) -> None:
-    for part in chunks(sorted(external_ids)):
-        q = select(_run.c.external_id, _run.c.id, _run.c.pipeline_id).where(
-            _run.c.source_id == w.source_id, _run.c.external_id.in_(part)
-        )
-        w.runs.update({ext: (i, p) for ext, i, p in w.conn.execute(q)})
+    wanted = list(external_ids)
+    if not wanted:
+        return
+    found = w.rows(_load_runs, wanted, source=w.source_id)
+    w.runs.update({ext: (i, p) for ext, i, p in found})
+
+
+def _load_runs() -> Select[Any]:
+    return select(_run.c.external_id, _run.c.id, _run.c.pipeline_id).where(
+        _run.c.source_id == bindparam("source"), in_values(_run.c.external_id, key="ids")
+    )
 
 
 def write_runs(w: Writer, runs: Sequence[RunRecord]) -> None:
@@ -77,15 +84,11 @@ def write_runs(w: Writer, runs: Sequence[RunRecord]) -> None:
     # record in the same batch (a parent run named by its child) must not wipe it either.
     observed = rows if w.observing else []
     if observed:
-        stored = {
-            ext: (meta, at)
-            for part in chunks(sorted(r["external_id"] for r in observed))
-            for ext, meta, at in w.conn.execute(
-                select(_run.c.external_id, _run.c.meta, _run.c.status_at).where(
-                    _run.c.source_id == w.source_id, _run.c.external_id.in_(part)
-                )
-            )
-        }
+        q = select(_run.c.external_id, _run.c.meta, _run.c.status_at).where(
+            _run.c.source_id == w.source_id,
+            in_values(_run.c.external_id, [r["external_id"] for r in observed]),
+        )
+        stored = {ext: (meta, at) for ext, meta, at in w.conn.execute(q).all()}
         for r in observed:
             if r["external_id"] in stored:
                 meta, at = stored[r["external_id"]]
@@ -135,21 +138,18 @@ def fix_derived_times(w: Writer, table: Table, ids: list[int]) -> None:
     """
     runs = table is _run
     changes = []
-    for part in chunks(sorted(set(ids))):
-        cols = [table.c.id, table.c.started_at, table.c.ended_at, table.c.duration_s]
+    cols = [table.c.id, table.c.started_at, table.c.ended_at, table.c.duration_s]
+    if runs:
+        cols += [table.c.queued_at, table.c.logical_date, table.c.happened_at]
+    for row in w.conn.execute(select(*cols).where(in_values(table.c.id, set(ids)))).all():
+        change: dict[str, Any] = {}
+        if row.duration_s is None and row.started_at and row.ended_at:
+            change["duration_s"] = (row.ended_at - row.started_at).total_seconds()
         if runs:
-            cols += [table.c.queued_at, table.c.logical_date, table.c.happened_at]
-        for row in w.conn.execute(select(*cols).where(table.c.id.in_(part))):
-            change: dict[str, Any] = {}
-            if row.duration_s is None and row.started_at and row.ended_at:
-                change["duration_s"] = (row.ended_at - row.started_at).total_seconds()
-            if runs:
-                happened = (
-                    row.started_at or row.queued_at or row.logical_date or row.ended_at or EPOCH
-                )
-                if happened != row.happened_at:
-                    change["happened_at"] = happened
-            if change:
-                changes.append((row.id, change))
+            happened = row.started_at or row.queued_at or row.logical_date or row.ended_at or EPOCH
+            if happened != row.happened_at:
+                change["happened_at"] = happened
+        if change:
+            changes.append((row.id, change))
     for i, change in changes:
         w.execute(update(table).where(table.c.id == i).values(**change))

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from catalog.records import Batch
 from catalog.store import tables as t
-from catalog.store.writes.common import Writer, chunks
+from catalog.store.values import in_values
+from catalog.store.writes.common import Writer
 from catalog.store.writes.observations import (
     GUARDED,
     KEEP_TIMES,
@@ -51,15 +52,14 @@ def write_task_runs(w: Writer, b: Batch) -> None:
     observed = rows if w.observing else []
     if observed:
         stored: dict[tuple[Any, ...], tuple[Any, Any, int]] = {}
-        for part in chunks(sorted({r["run_id"] for r in observed})):
-            q = select(
-                *(_task_run.c[k] for k in keys),
-                _task_run.c.meta,
-                _task_run.c.status_at,
-                _task_run.c.id,
-            ).where(_task_run.c.run_id.in_(part))
-            for row in w.conn.execute(q):
-                stored[tuple(row[: len(keys)])] = (row.meta, row.status_at, row.id)
+        q = select(
+            *(_task_run.c[k] for k in keys),
+            _task_run.c.meta,
+            _task_run.c.status_at,
+            _task_run.c.id,
+        ).where(in_values(_task_run.c.run_id, {r["run_id"] for r in observed}))
+        for row in w.conn.execute(q).all():
+            stored[tuple(row[: len(keys)])] = (row.meta, row.status_at, row.id)
         for r in observed:
             if (found := stored.get(tuple(r[k] for k in keys))) is not None:
                 r["meta"] = merge_meta(found[0] or {}, found[1], r["meta"], r["status_at"])
@@ -74,11 +74,9 @@ def write_task_runs(w: Writer, b: Batch) -> None:
         guard_by="status_at",
     )
     if observed:
-        ids = []
-        for part in chunks(sorted({r["run_id"] for r in observed})):
-            q = select(*(_task_run.c[k] for k in keys), _task_run.c.id).where(
-                _task_run.c.run_id.in_(part)
-            )
-            wanted = {tuple(r[k] for k in keys) for r in observed}
-            ids += [row.id for row in w.conn.execute(q) if tuple(row[: len(keys)]) in wanted]
+        q = select(*(_task_run.c[k] for k in keys), _task_run.c.id).where(
+            in_values(_task_run.c.run_id, {r["run_id"] for r in observed})
+        )
+        wanted = {tuple(r[k] for k in keys) for r in observed}
+        ids = [row.id for row in w.conn.execute(q).all() if tuple(row[: len(keys)]) in wanted]
         fix_derived_times(w, _task_run, ids)

@@ -312,6 +312,27 @@ def test_asset_event_is_linked_to_its_task_run_attempt(store: Store) -> None:
     assert event.row_count == 1200  # type: ignore[attr-defined]
 
 
+def test_asset_event_without_attempt_is_linked_to_the_latest_attempt(store: Store) -> None:
+    source = store.ensure_source("s", "synthetic")
+    store.write_batch(source, estate_batch())
+    run, task = "manual__2", "extract"
+    tries = [
+        TaskRunRecord(run, task, RunStatus.FAILED if n < 3 else RunStatus.SUCCESS, attempt=n)
+        for n in (1, 2, 3)
+    ]
+    tries.append(TaskRunRecord(run, task, RunStatus.SUCCESS, attempt=2, map_index=0))
+    events = tuple(
+        AssetEventRecord(ORDERS, AssetEventKind.PRODUCED, T0, run, task, attempt, external_id=k)
+        for k, attempt in (("any", None), ("second", 2), ("missing", 9))
+    )
+    store.write_batch(source, Batch(cursor={}, task_runs=tuple(tries), asset_events=events))
+    linked = {e.event_key: e.task_run_id for e in rows(store, t.AssetEvent)}  # type: ignore[attr-defined]
+    made = {(r.attempt, r.map_index): r.id for r in rows(store, t.TaskRun)}  # type: ignore[attr-defined]
+    assert linked["any"] == made[(3, -1)]
+    assert linked["second"] == max(made[(2, -1)], made[(2, 0)])  # the last one made
+    assert linked["missing"] is None
+
+
 def test_parent_runs_resolve_within_and_across_batches(store: Store) -> None:
     source = store.ensure_source("s", "synthetic")
     store.write_batch(source, estate_batch())
