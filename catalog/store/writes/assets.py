@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, or_, select, update
+from sqlalchemy import Select, and_, or_, select
 
 from catalog import freshness
 from catalog.errors import AdapterError
@@ -21,11 +21,6 @@ _asset = t.Asset.__table__  # type: ignore[attr-defined]
 _alias = t.AssetAlias.__table__  # type: ignore[attr-defined]
 _owner = t.Owner.__table__  # type: ignore[attr-defined]
 _tag = t.Tag.__table__  # type: ignore[attr-defined]
-
-# Run once per row of a batch: built once, so it is compiled once (catalog.store.bulk).
-_STALE_AFTER = (
-    update(_asset).where(_asset.c.id == bindparam("i")).values(stale_after=bindparam("s"))
-)
 
 
 def write_assets(w: Writer, b: Batch) -> None:
@@ -121,7 +116,20 @@ def _asset_meta(w: Writer, uris: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def refresh_staleness(w: Writer, asset_ids: list[int]) -> None:
-    q = select(
+    changes = []
+    for i, last, max_age, cron, zone, stale_after in w.rows(_staleness, asset_ids):
+        new = freshness.stale_after(last, max_age, cron, zone)
+        if new != stale_after:
+            changes.append((i, new))
+    w.update_rows(_asset, ("id", "stale_after"), changes)
+
+
+def _asset_ids() -> Select[Any]:
+    return select(_asset.c.uri, _asset.c.id).where(in_values(_asset.c.uri, key="ids"))
+
+
+def _staleness() -> Select[Any]:
+    return select(
         _asset.c.id,
         _asset.c.last_produced_at,
         _asset.c.freshness_max_age_s,
@@ -129,7 +137,7 @@ def refresh_staleness(w: Writer, asset_ids: list[int]) -> None:
         _asset.c.freshness_timezone,
         _asset.c.stale_after,
     ).where(
-        in_values(_asset.c.id, asset_ids),
+        in_values(_asset.c.id, key="ids"),
         # Without a policy or a production an asset is never stale: only rows with
         # both, or with a stale time to clear, can change.
         or_(
@@ -140,13 +148,3 @@ def refresh_staleness(w: Writer, asset_ids: list[int]) -> None:
             ),
         ),
     )
-    changes = []
-    for i, last, max_age, cron, zone, stale_after in w.conn.execute(q).all():
-        new = freshness.stale_after(last, max_age, cron, zone)
-        if new != stale_after:
-            changes.append({"i": i, "s": new})
-    w.execute_many(_STALE_AFTER, changes)
-
-
-def _asset_ids() -> Select[Any]:
-    return select(_asset.c.uri, _asset.c.id).where(in_values(_asset.c.uri, key="ids"))

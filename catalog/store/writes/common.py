@@ -13,6 +13,7 @@ from catalog.errors import AdapterError
 from catalog.store import tables as t
 from catalog.store.bulk import execute_many, upsert
 from catalog.store.prepared import select_rows
+from catalog.store.set_update import Condition, update_rows
 
 _meta = t.Meta.__table__  # type: ignore[attr-defined]
 
@@ -74,6 +75,17 @@ class Writer:
 
     def execute_many(self, stmt: UpdateBase, rows: Sequence[dict[str, Any]]) -> int:
         n = execute_many(self.conn, stmt, rows)
+        self.changed += n
+        return n
+
+    def update_rows(
+        self,
+        table: Table,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        where: Condition | None = None,
+    ) -> int:
+        n = update_rows(self.conn, table, columns, rows, where)
         self.changed += n
         return n
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, or_, select
 
 from catalog.enums import AssetEventKind
 from catalog.records import AssetEventRecord
@@ -20,13 +20,9 @@ _asset = t.Asset.__table__  # type: ignore[attr-defined]
 _event = t.AssetEvent.__table__  # type: ignore[attr-defined]
 
 
-# Statements run once per row of a batch: built once, so the driver gets them compiled once.
-_PRODUCED = (
-    update(_asset)
-    .where(_asset.c.id == bindparam("i"))
-    .where(or_(_asset.c.last_produced_at.is_(None), _asset.c.last_produced_at < bindparam("at")))
-    .values(last_produced_at=bindparam("at"))
-)
+def _later(asset: Table, incoming: Any) -> ColumnElement[bool]:
+    stored = asset.c.last_produced_at
+    return or_(stored.is_(None), stored < incoming.last_produced_at)
 
 
 def write_asset_events(w: Writer, events: Sequence[AssetEventRecord]) -> None:
@@ -66,7 +62,7 @@ def write_asset_events(w: Writer, events: Sequence[AssetEventRecord]) -> None:
     keys = ["source_id", "event_key"]
     w.upsert(_event, rows, keys, [c for c in rows[0] if c not in keys] if rows else [])
     if latest:
-        w.execute_many(_PRODUCED, [{"i": i, "at": at} for i, at in latest.items()])
+        w.update_rows(_asset, ("id", "last_produced_at"), list(latest.items()), _later)
         refresh_staleness(w, list(latest))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, select, update
+from sqlalchemy import ColumnElement, Select, Table, bindparam, select, update
 
 from catalog.errors import AdapterError
 from catalog.records import Batch, RunRecord
@@ -26,13 +26,9 @@ _run = t.Run.__table__  # type: ignore[attr-defined]
 _owner = t.Owner.__table__  # type: ignore[attr-defined]
 _tag = t.Tag.__table__  # type: ignore[attr-defined]
 
-# Run once per row of a batch: built once, so it is compiled once (catalog.store.bulk).
-_PARENT = (
-    update(_run)
-    .where(_run.c.id == bindparam("i"))
-    .where(_run.c.parent_run_id.is_distinct_from(bindparam("p")))
-    .values(parent_run_id=bindparam("p"))
-)
+
+def _new_parent(run: Table, incoming: Any) -> ColumnElement[bool]:
+    return run.c.parent_run_id.is_distinct_from(incoming.parent_run_id)
 
 
 def referenced_runs(b: Batch) -> set[str]:
@@ -113,8 +109,8 @@ def write_runs(w: Writer, runs: Sequence[RunRecord]) -> None:
                 f"run {run.external_id!r} names parent run {run.parent_run_id!r}, "
                 "which this source has not reported"
             )
-        parents.append({"i": w.runs[run.external_id][0], "p": w.runs[run.parent_run_id][0]})
-    w.execute_many(_PARENT, parents)
+        parents.append((w.runs[run.external_id][0], w.runs[run.parent_run_id][0]))
+    w.update_rows(_run, ("id", "parent_run_id"), parents, _new_parent)
     # Observed records (events) state tags on some events only: none leaves those stored.
     replace_labels(
         w,
