@@ -78,9 +78,12 @@ def write_assets(w: Writer, b: Batch) -> None:
                 [*scalar, *(policy if with_policy else ()), *(["meta"] if with_meta else [])],
                 keep_existing=scalar,
             )
+    # Most references are to assets stored already: look those up, create only the others.
     wanted = referenced(b)
-    w.upsert(_asset, [{"uri": u, "meta": {}} for u in sorted(wanted)], ["uri"])
-    w.assets.update({u: i for u, i in w.rows(_asset_ids, wanted)})
+    w.assets.update(w.rows(_asset_ids, wanted))
+    missing = sorted(wanted - w.assets.keys())
+    w.upsert(_asset, [{"uri": u, "meta": {}} for u in missing], ["uri"])
+    w.assets.update(w.rows(_asset_ids, missing))
     aliases: dict[str, dict[str, Any]] = {}
     for a in b.assets:
         if a.alias:
