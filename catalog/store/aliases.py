@@ -27,7 +27,7 @@ def read_symlinks(conn: Connection, source_id: int, names: Iterable[str]) -> dic
     wanted = list(set(names))
     if not wanted:
         return {}
-    return dict(select_rows(conn, _symlinks, _symlinks, ids=wanted, source=source_id))
+    return dict(select_rows(conn, _symlinks, ids=wanted, source=source_id))
 
 
 def _symlinks() -> Select[Any]:

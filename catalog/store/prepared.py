@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from threading import Lock, local
 from typing import Any
 
@@ -182,23 +183,21 @@ def padded(values: Sequence[Any]) -> list[Any]:
     return [*values, *[values[-1]] * (size - len(values))]
 
 
-_ON_CONNECTION: dict[tuple[Dialect, Hashable], Prepared] = {}
-
-
-def select_rows(
-    conn: Connection, key: Hashable, build: Callable[[], Select[Any]], **values: Any
-) -> list[Any]:
+def select_rows(conn: Connection, build: Callable[[], Select[Any]], **values: Any) -> list[Any]:
     """Rows of the statement ``build`` makes, run on ``conn`` (within its transaction).
 
-    The statement is compiled once per dialect and kept under ``key`` (a module constant per
-    call site): the writes' lookups of the ids of thousands of rows run per batch, and there
+    ``build`` should be a module function: the statement is compiled once per dialect and
+    kept under it. The writes look up the ids of thousands of rows per batch, and there
     SQLAlchemy's per-execution and per-row costs are several times the database's.
     """
-    found = _ON_CONNECTION.get((conn.dialect, key))
-    if found is None:
-        found = _ON_CONNECTION[(conn.dialect, key)] = Prepared.compile(build(), conn.dialect)
+    found = _compiled_on(conn.dialect, build)
     raw = conn.connection.cursor()
     try:
         return found.rows(Cursor(conn, raw, bool(conn.dispatch.before_cursor_execute)), values)
     finally:
         raw.close()
+
+
+@lru_cache(maxsize=256)
+def _compiled_on(dialect: Dialect, build: Callable[[], Select[Any]]) -> Prepared:
+    return Prepared.compile(build(), dialect)

@@ -101,7 +101,7 @@ class Writer:
         ``ids``, its ``in_values(..., key="ids")`` list."""
         if not ids:
             return []
-        return select_rows(self.conn, build, build, ids=list(ids), **values)
+        return select_rows(self.conn, build, ids=list(ids), **values)
 
     def run(self, external_id: str, what: str) -> tuple[int, int]:
         try:

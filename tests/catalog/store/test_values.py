@@ -68,8 +68,8 @@ def test_select_rows_runs_in_the_transaction_with_the_columns_own_types(store: S
         conn.execute(insert(SOURCE).values(name="late", kind="airflow", settings={"a": 1}))
         late = conn.execute(select(SOURCE.c.id).where(SOURCE.c.name == "late")).scalar_one()
         wanted = [ids["s00001"], late]
-        synthetic = select_rows(conn, _by_kind, _by_kind, ids=wanted, kind="synthetic")
-        airflow = select_rows(conn, _by_kind, _by_kind, ids=wanted, kind="airflow")
+        synthetic = select_rows(conn, _by_kind, ids=wanted, kind="synthetic")
+        airflow = select_rows(conn, _by_kind, ids=wanted, kind="airflow")
     assert [r[0] for r in synthetic] == ["s00001"]
     assert [r[0] for r in airflow] == ["late"]  # not committed yet: the same transaction
     assert airflow[0][1] == {"a": 1}  # read through the column's result processor
