@@ -23,6 +23,8 @@ BUSY_TIMEOUT_MS = 30_000
 READ_CACHE_KIB = 2_000
 WRITE_CACHE_KIB = 64 * 1024
 WAL_CHECKPOINT_PAGES = 20_000  # ~80 MiB of 4 KiB pages
+# UPDATE ... FROM (catalog.store.set_update) needs 3.33; lists are bound as JSON (json_each).
+SQLITE_MIN = (3, 33, 0)
 
 
 def default_database_url() -> str:
@@ -43,6 +45,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         raise ConfigError(f"database URL {url!r}: only sqlite and postgresql are supported")
     kwargs: dict[str, Any] = {"echo": echo, "future": True}
     if backend == "sqlite":
+        check_sqlite(sqlite3.sqlite_version_info)
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         # Threads of one process (API, background sync) share the file; WAL lets readers go on
@@ -54,6 +57,26 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if backend == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def check_sqlite(version: tuple[int, int, int]) -> None:
+    """Refuse an SQLite library the store's statements cannot run on, saying which it is."""
+    if version < SQLITE_MIN:
+        have, need = ".".join(map(str, version)), ".".join(map(str, SQLITE_MIN))
+        raise ConfigError(
+            f"SQLite {have} is too old: the store needs {need} or newer "
+            "(the library Python's sqlite3 module is linked against), or use PostgreSQL"
+        )
+    probe = sqlite3.connect(":memory:")
+    try:
+        probe.execute("SELECT value FROM json_each('[1]')").fetchall()
+    except sqlite3.OperationalError:
+        raise ConfigError(
+            "this SQLite library was built without its JSON functions (json_each), "
+            "which the store needs; use a build with them, or PostgreSQL"
+        ) from None
+    finally:
+        probe.close()
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import event
 
-from catalog.store.engine import READ_CACHE_KIB, WRITE_CACHE_KIB, write_cache
+from catalog.errors import ConfigError
+from catalog.store.engine import (
+    READ_CACHE_KIB,
+    SQLITE_MIN,
+    WRITE_CACHE_KIB,
+    check_sqlite,
+    write_cache,
+)
 from catalog.store.store import Store
 from tests.catalog.store.estate import estate_batch
 
@@ -43,3 +51,9 @@ def test_the_write_cache_is_handed_back_on_the_same_connection(tmp_path: Path) -
             assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -READ_CACHE_KIB
     finally:
         store.close()
+
+
+def test_an_sqlite_library_too_old_for_the_store_is_refused_by_name() -> None:
+    check_sqlite(SQLITE_MIN)
+    with pytest.raises(ConfigError, match=r"SQLite 3\.32\.3 is too old: the store needs 3\.33\.0"):
+        check_sqlite((3, 32, 3))
