@@ -15,6 +15,7 @@ from catalog.store.values import in_values
 from catalog.store.writes.assets import refresh_staleness
 from catalog.store.writes.common import Writer
 
+_task = t.Task.__table__  # type: ignore[attr-defined]
 _task_run = t.TaskRun.__table__  # type: ignore[attr-defined]
 _asset = t.Asset.__table__  # type: ignore[attr-defined]
 _event = t.AssetEvent.__table__  # type: ignore[attr-defined]
@@ -74,6 +75,7 @@ def _task_runs_for(
     if not wanted:
         return {}
     run_ids = {w.run(run_ext or "", "asset event")[0] for run_ext, _, _ in wanted}
+    _load_tasks(w, {(w.runs[run_ext or ""][1], task_ext or "") for run_ext, task_ext, _ in wanted})
     # Of each (run, task): the task run of each attempt, and the latest attempt's. Several
     # task runs may share an attempt (mapped tasks): the last one made stands for them.
     by_attempt: dict[tuple[int, int, int], int] = {}
@@ -99,6 +101,21 @@ def _task_runs_for(
         if tr_id is not None:
             out[(run_ext, task_ext, attempt)] = tr_id
     return out
+
+
+def _load_tasks(w: Writer, named: set[tuple[int, str]]) -> None:
+    """Ids of the tasks events name that this batch has not met: the events may come in a
+    later batch than their task runs (a run's materialisations read after it finished)."""
+    missing = named - w.tasks.keys()
+    if missing:
+        pipelines = {p for p, _ in missing}
+        w.tasks.update(((p, x), i) for p, x, i in w.rows(_tasks_of_pipelines, pipelines))
+
+
+def _tasks_of_pipelines() -> Select[Any]:
+    return select(_task.c.pipeline_id, _task.c.external_id, _task.c.id).where(
+        in_values(_task.c.pipeline_id, key="ids")
+    )
 
 
 def _task_runs_of_runs() -> Select[Any]:

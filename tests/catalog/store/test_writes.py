@@ -333,6 +333,20 @@ def test_asset_event_without_attempt_is_linked_to_the_latest_attempt(store: Stor
     assert linked["missing"] is None
 
 
+def test_asset_event_in_a_later_batch_than_its_task_run_is_linked_to_it(store: Store) -> None:
+    source = store.ensure_source("s", "synthetic")
+    store.write_batch(source, estate_batch())
+    later = AssetEventRecord(
+        ORDERS, AssetEventKind.PRODUCED, T0, "manual__2", "extract", external_id="later"
+    )
+    store.write_batch(source, Batch(cursor={}, asset_events=(later,)))
+    (event,) = rows(store, t.AssetEvent, t.AssetEvent.event_key == "later")  # type: ignore[arg-type]
+    (task_run,) = rows(store, t.TaskRun, t.TaskRun.id == event.task_run_id)  # type: ignore[attr-defined]
+    (task,) = rows(store, t.Task, t.Task.id == task_run.task_id)  # type: ignore[attr-defined]
+    assert task.external_id == "extract"  # type: ignore[attr-defined]
+    assert len(rows(store, t.Task)) == 2  # found, not made
+
+
 def test_parent_runs_resolve_within_and_across_batches(store: Store) -> None:
     source = store.ensure_source("s", "synthetic")
     store.write_batch(source, estate_batch())
