@@ -31,7 +31,8 @@ def update_rows(
     where: Condition | None = None,
 ) -> int:
     """Set ``columns[1:]`` of the row whose ``columns[0]`` (a unique key) is each row's first
-    value, where ``where`` holds; the number of rows changed.
+    value, where ``where`` holds; the number of rows changed. Values are ints, floats, text or
+    datetimes (not JSON), each key at most once.
 
     ``where`` should be a module function: the statement is compiled once per dialect, table,
     columns and condition.
@@ -42,7 +43,7 @@ def update_rows(
     values = zip(*rows, strict=True)
     by_column = [list(map(f, v)) for f, v in zip(converters, values, strict=True)]
     if conn.dialect.name == "postgresql":
-        params: Any = {f"c{i}": values for i, values in enumerate(by_column)}
+        params: Any = {f"c{i}": column for i, column in enumerate(by_column)}
     else:
         params = (json.dumps([list(row) for row in zip(*by_column, strict=True)]),)
     return max(conn.exec_driver_sql(sql, params).rowcount, 0)
