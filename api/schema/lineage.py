@@ -6,9 +6,10 @@ from typing import Annotated
 
 import strawberry
 
+from api.schema.assets import Asset, load_asset
 from api.schema.context import Info
 from api.schema.enums import EdgeOrigin, NodeKind
-from api.schema.types import Asset, Pipeline, Run, Task, load_asset, load_pipeline, load_task
+from api.schema.runs import Pipeline, Run, Task, load_pipeline, load_task
 from catalog import lineage, service
 
 LineageEntity = Annotated[Asset | Pipeline | Task, strawberry.union("LineageEntity")]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
+from api.schema.assets import Asset, load_asset
 from api.schema.context import Info
-from api.schema.types import Asset, load_asset
 from catalog import matches
 
 

@@ -12,9 +12,9 @@ from typing import Annotated
 import strawberry
 
 from api.schema.admin import ApiToken, CreatedToken
+from api.schema.assets import AssetLink
 from api.schema.context import Info, run_sync
 from api.schema.enums import Scope
-from api.schema.types import AssetLink
 from catalog.config import parse_duration
 from catalog.errors import InvalidArgument
 

@@ -10,6 +10,7 @@ import strawberry
 
 from api.schema.admin import ApiToken, AuditEvent, Viewer
 from api.schema.alerts import Alert, AlertRule, AlertStatus
+from api.schema.assets import Asset, AssetEvent
 from api.schema.connection import Connection, connection
 from api.schema.context import Info, run_sync
 from api.schema.enums import Direction
@@ -17,8 +18,10 @@ from api.schema.inputs import AssetFilter, LineageNodeInput, PipelineFilter, Run
 from api.schema.lineage import Impact, LineageGraph
 from api.schema.links import LikelyMatch
 from api.schema.lookahead import item_fields, selected
+from api.schema.rows import After, First
+from api.schema.runs import Pipeline, Run
+from api.schema.sources import NotFound, Source
 from api.schema.trends import SlowerTask
-from api.schema.types import After, Asset, AssetEvent, First, NotFound, Pipeline, Run, Source
 from catalog.errors import InvalidArgument
 from catalog.filters import RunFilter as RunFilter_
 from catalog.lineage import DEFAULT_NODES, MAX_NODES

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from api.schema.context import Info
-from api.schema.types import Task, load_task
+from api.schema.runs import Task, load_task
 from catalog import trends
 
 
