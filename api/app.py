@@ -32,8 +32,8 @@ from catalog.secrets import redact
 from catalog.service import Catalog
 from catalog.store.engine import default_database_url
 from catalog.store.store import Store, open_store
-from catalog.sync import SyncObserver
 from catalog.sync_triggers import SyncScheduler
+from catalog.sync_types import SyncObserver
 
 log = logging.getLogger("tempox.api")
 

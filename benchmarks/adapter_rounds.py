@@ -28,7 +28,8 @@ from catalog.config import SourceSettings
 from catalog.records import Batch, Cursor
 from catalog.store import tables as t
 from catalog.store.store import Store
-from catalog.sync import SyncStatus, sync_source
+from catalog.sync import sync_source
+from catalog.sync_types import SyncStatus
 
 ROUNDS = 3
 

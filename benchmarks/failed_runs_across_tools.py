@@ -73,7 +73,8 @@ from catalog.pagination import MAX_PAGE, PageRequest
 from catalog.service import Catalog
 from catalog.store import tables as t
 from catalog.store.store import Store
-from catalog.sync import SyncStatus, sync_sources
+from catalog.sync import sync_sources
+from catalog.sync_types import SyncStatus
 from tests.peers.airflow import AIRFLOW_VERSION, PASSWORD, AirflowStack
 from tests.peers.dagster import DAGSTER_VERSION, DagsterServer
 from tests.peers.prefect import PREFECT_VERSION, PrefectServer

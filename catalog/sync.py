@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
 
 from catalog.adapter_pool import AdapterPool
 from catalog.config import Settings, SourceSettings
@@ -23,31 +22,13 @@ from catalog.errors import ConfigError
 from catalog.store.store import Store
 from catalog.sync_job import Job, release_lease
 from catalog.sync_types import (
-    BatchStats,
     NullObserver,
-    SyncInterrupted,
     SyncObserver,
     SyncResult,
-    SyncStatus,
-    describe,
-    is_dead_local_process,
     make_owner,
 )
 
-__all__ = [  # the reports are defined in catalog.sync_types and imported from here
-    "BatchStats",
-    "NullObserver",
-    "SyncInterrupted",
-    "SyncObserver",
-    "SyncResult",
-    "SyncStatus",
-    "describe",
-    "is_dead_local_process",
-    "make_owner",
-    "select_sources",
-    "sync_source",
-    "sync_sources",
-]
+__all__ = ["select_sources", "sync_source", "sync_sources"]
 
 log = logging.getLogger("tempox.sync")
 
@@ -178,12 +159,3 @@ def sync_source(
     )
     observer.done(source.name, result)
     return result
-
-
-def __getattr__(name: str) -> Any:
-    # The scheduler moved to catalog.sync_triggers; old imports keep working.
-    if name == "SyncScheduler":
-        from catalog.sync_triggers import SyncScheduler
-
-        return SyncScheduler
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

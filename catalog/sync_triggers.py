@@ -25,7 +25,8 @@ from catalog.config import Settings, SourceSettings
 from catalog.enums import SyncTrigger
 from catalog.errors import NotFoundError, TempoxError
 from catalog.store.store import Store
-from catalog.sync import NullObserver, SyncObserver, SyncResult, SyncStatus, sync_source
+from catalog.sync import sync_source
+from catalog.sync_types import NullObserver, SyncObserver, SyncResult, SyncStatus
 
 __all__ = ["PUSH_RETRY_S", "PushAccepted", "SourceDisabled", "SyncScheduler", "request_sync"]
 

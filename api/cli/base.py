@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from catalog.config import Settings, load_settings
 from catalog.errors import TempoxError
 from catalog.secrets import RedactingFilter, install_record_redaction, redact
-from catalog.sync import describe
+from catalog.sync_types import describe
 
 __all__ = [
     "BriefFormatter",

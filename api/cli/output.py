@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 from catalog.config import Settings
 from catalog.store.store import Store, open_store
-from catalog.sync import BatchStats, SyncResult
+from catalog.sync_types import BatchStats, SyncResult
 
 PLAIN_PROGRESS_EVERY_S = 5.0
 

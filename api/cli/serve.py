@@ -18,7 +18,7 @@ from api.cli.output import count, open_settings_store, print_results, safe_url
 from catalog.auth.tokens import Tokens
 from catalog.config import Settings
 from catalog.store.store import open_store
-from catalog.sync import SyncStatus
+from catalog.sync_types import SyncStatus
 
 INSECURE_HELP = "Serve without auth on a non-loopback address (anyone who can reach it may write)."
 

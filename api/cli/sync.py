@@ -20,7 +20,8 @@ from api.cli.output import (
 from catalog.alerts.service import AlertService
 from catalog.alerts.settings import AlertSettings
 from catalog.store.store import SourceState, Store
-from catalog.sync import SyncStatus, sync_sources
+from catalog.sync import sync_sources
+from catalog.sync_types import SyncStatus
 
 
 @main.command()

@@ -26,7 +26,8 @@ from api.demo.timeshift import TimeShift
 from api.openlineage import LineageIntake, parse_events
 from catalog.config import Settings, parse_settings
 from catalog.store.store import Store
-from catalog.sync import SyncResult, sync_sources
+from catalog.sync import sync_sources
+from catalog.sync_types import SyncResult
 
 RECORDINGS = Path(__file__).parent / "recordings"
 TOOLS = ("airflow", "prefect", "dagster")

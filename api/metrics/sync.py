@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api.metrics.instruments import SYNC_DURATION, SYNC_RECORDS, SYNCS
-from catalog.sync import BatchStats, SyncResult
+from catalog.sync_types import BatchStats, SyncResult
 
 __all__ = ["SyncMetrics"]
 

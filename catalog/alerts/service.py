@@ -20,7 +20,7 @@ from catalog.alerts.settings import AlertSettings
 from catalog.service import Catalog
 from catalog.store import alerts as sql
 from catalog.store.store import Store, utcnow
-from catalog.sync import (
+from catalog.sync_types import (
     BatchStats,
     NullObserver,
     SyncObserver,

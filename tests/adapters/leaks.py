@@ -33,7 +33,8 @@ from api.cli.base import BriefFormatter, install_log_redaction
 from catalog.config import CONFIG_ENV, DATABASE_URL_ENV, parse_settings
 from catalog.service import Catalog
 from catalog.store.store import Store
-from catalog.sync import SyncResult, SyncStatus, sync_sources
+from catalog.sync import sync_sources
+from catalog.sync_types import SyncResult, SyncStatus
 from tests.catalog.store.snapshot import snapshot
 
 SENTINEL = "SENTINEL-7f3a9c"

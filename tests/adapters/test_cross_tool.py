@@ -27,7 +27,8 @@ from catalog.filters import Direction
 from catalog.service import Catalog
 from catalog.store import tables as t
 from catalog.store.store import Store
-from catalog.sync import SyncStatus, sync_sources
+from catalog.sync import sync_sources
+from catalog.sync_types import SyncStatus
 from tests.api.conftest import GraphQLClient
 from tests.catalog.store.snapshot import snapshot
 from tests.peers.airflow import PASSWORD, AirflowStack

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from catalog.store import tables as t
 from catalog.store.store import Store
-from catalog.sync import SyncResult, SyncStatus
+from catalog.sync_types import SyncResult, SyncStatus
 from tests.catalog.store.snapshot import BOOKKEEPING, snapshot
 from tests.peers.proxy import FaultProxy
 

@@ -25,7 +25,7 @@ from catalog.enums import RunStatus, SyncOutcome
 from catalog.service import Catalog
 from catalog.store import tables as t
 from catalog.store.store import Store
-from catalog.sync import SyncScheduler
+from catalog.sync_triggers import SyncScheduler
 from tests.api.conftest import OPERATIONS
 from tests.api.estate import seed
 from tests.databases import BACKENDS, database_url

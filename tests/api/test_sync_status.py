@@ -15,7 +15,8 @@ from prometheus_client import REGISTRY
 
 from catalog.config import Settings, parse_settings
 from catalog.store.store import Store
-from catalog.sync import SyncStatus, sync_sources
+from catalog.sync import sync_sources
+from catalog.sync_types import SyncStatus
 from tests.peers.prefect import PrefectServer
 from tests.peers.processes import free_port
 from tests.peers.proxy import FaultProxy

@@ -16,7 +16,8 @@ from catalog.config import Settings, parse_settings
 from catalog.errors import AdapterError
 from catalog.records import Batch, Cursor, PipelineRecord
 from catalog.store.store import Store
-from catalog.sync import SyncStatus, sync_source
+from catalog.sync import sync_source
+from catalog.sync_types import SyncStatus
 
 TTL = timedelta(minutes=5)
 

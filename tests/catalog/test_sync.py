@@ -27,13 +27,9 @@ from catalog.errors import AdapterError, ConfigError
 from catalog.records import Batch, Cursor, PipelineRecord, RunRecord
 from catalog.store import tables as t
 from catalog.store.store import LeaseLost, SourceState, Store
-from catalog.sync import (
-    BatchStats,
-    SyncResult,
-    SyncScheduler,
-    SyncStatus,
-    sync_sources,
-)
+from catalog.sync import sync_sources
+from catalog.sync_triggers import SyncScheduler
+from catalog.sync_types import BatchStats, SyncResult, SyncStatus
 from tests.catalog.store.snapshot import BOOKKEEPING, counts, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]

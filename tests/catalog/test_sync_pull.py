@@ -18,8 +18,9 @@ from catalog.enums import RunStatus
 from catalog.records import Batch, Cursor, PipelineRecord, RunRecord, TaskRecord, TaskRunRecord
 from catalog.store import tables as t
 from catalog.store.store import Store
-from catalog.sync import SyncStatus, sync_sources
+from catalog.sync import sync_sources
 from catalog.sync_triggers import request_sync
+from catalog.sync_types import SyncStatus
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 

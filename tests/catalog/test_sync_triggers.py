@@ -21,8 +21,9 @@ from catalog.errors import AdapterError, NotFoundError
 from catalog.records import Batch, Cursor, PipelineRecord, RunRecord
 from catalog.store import tables as t
 from catalog.store.store import Store
-from catalog.sync import SyncStatus, sync_source, sync_sources
+from catalog.sync import sync_source, sync_sources
 from catalog.sync_triggers import SourceDisabled, SyncScheduler, request_sync
+from catalog.sync_types import SyncStatus
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 TTL = timedelta(minutes=5)

@@ -14,7 +14,8 @@ from catalog.adapter_pool import AdapterPool
 from catalog.config import Settings, parse_settings
 from catalog.store import tables as t
 from catalog.store.store import Store
-from catalog.sync import SyncResult, SyncStatus, sync_source, sync_sources
+from catalog.sync import sync_source, sync_sources
+from catalog.sync_types import SyncResult, SyncStatus
 from tests.peers.airflow import PASSWORD, PASSWORD_ENV, USERNAME, AirflowStack
 from tests.peers.proxy import FaultProxy
 

@@ -14,7 +14,8 @@ import pytest
 from catalog.adapter_pool import AdapterPool
 from catalog.config import Settings, parse_settings
 from catalog.store.store import Store
-from catalog.sync import SyncResult, SyncStatus, sync_source, sync_sources
+from catalog.sync import sync_source, sync_sources
+from catalog.sync_types import SyncResult, SyncStatus
 from tests.adapters.views import catalog_attempts, catalog_runs
 from tests.peers.dagster import DagsterServer
 from tests.peers.proxy import FaultProxy

@@ -15,7 +15,8 @@ from catalog.pagination import PageRequest
 from catalog.service import Catalog
 from catalog.store import tables as t
 from catalog.store.store import Store
-from catalog.sync import SyncResult, SyncStatus, sync_sources
+from catalog.sync import sync_sources
+from catalog.sync_types import SyncResult, SyncStatus
 from tests.adapters.views import (
     assert_a_second_sync_changes_nothing,
     catalog_attempts,

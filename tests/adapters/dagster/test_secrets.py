@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from catalog.store.store import Store
-from catalog.sync import SyncStatus
+from catalog.sync_types import SyncStatus
 from tests.adapters.leaks import (
     failed_with,
     new_secret,

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from catalog.config import Settings, parse_settings
 from catalog.store import tables as t
 from catalog.store.store import Store
-from catalog.sync import SyncResult, SyncStatus, sync_sources
+from catalog.sync import sync_sources
+from catalog.sync_types import SyncResult, SyncStatus
 from tests.peers.prefect import PrefectServer
 from tests.peers.proxy import FaultProxy
 

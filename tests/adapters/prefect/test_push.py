@@ -18,8 +18,9 @@ from catalog.adapter import SyncHint
 from catalog.config import parse_settings
 from catalog.store import tables as t
 from catalog.store.store import Store
-from catalog.sync import BatchStats, NullObserver, SyncStatus, sync_source
+from catalog.sync import sync_source
 from catalog.sync_triggers import request_sync
+from catalog.sync_types import BatchStats, NullObserver, SyncStatus
 from tests.adapters.views import catalog_runs, catalog_task_runs
 from tests.peers.prefect import PrefectServer
 from tests.peers.push import SOURCE, PushedTempox, tempox_for

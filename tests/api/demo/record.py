@@ -26,7 +26,8 @@ from openlineage.client.serde import Serde
 from api.demo.estate import AIRFLOW_PASSWORD_ENV, OPENLINEAGE_EVENTS, RECORDINGS, demo_settings
 from api.demo.replay import Cassette
 from catalog.store.store import open_store
-from catalog.sync import SyncStatus, sync_sources
+from catalog.sync import sync_sources
+from catalog.sync_types import SyncStatus
 from tests.peers.airflow import PASSWORD, AirflowStack
 from tests.peers.dagster import DagsterServer
 from tests.peers.estates import airflow_estate, dagster_estate, prefect_estate

@@ -19,7 +19,7 @@ from catalog.pagination import PageRequest
 from catalog.service import Catalog
 from catalog.store import tables as t
 from catalog.store.store import Store
-from catalog.sync import SyncStatus
+from catalog.sync_types import SyncStatus
 from tests.api.conftest import GraphQLClient
 
 NOW = datetime(2027, 3, 1, 12, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from catalog.alerts.service import AlertService
 from catalog.store.store import Store
-from catalog.sync import SyncResult, SyncStatus
+from catalog.sync_types import SyncResult, SyncStatus
 from tests.catalog.alerts.estate import T0, Clock, alert_settings
 
 RULE = {"name": "any-failure", "when": "run_failed", "notify": ["ops"]}
