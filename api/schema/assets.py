@@ -200,10 +200,22 @@ async def load_asset(info: Info, asset_id: int) -> Asset:
     return Asset.from_row(found(row, "asset", asset_id))
 
 
-async def _run_or_none(info: Info, run_id: int | None) -> Run | None:
-    if run_id is None:
+# An asset event's and a check result's relations: both are rows about an asset, from a
+# source, maybe written by a run.
+
+
+async def _asset_of(root: AssetEvent | CheckResult, info: Info) -> Asset:
+    return await load_asset(info, root.asset_pk)
+
+
+async def _source_of(root: AssetEvent | CheckResult, info: Info) -> Source:
+    return await load_source(info, root.source_pk)
+
+
+async def _run_of(root: AssetEvent | CheckResult, info: Info) -> Run | None:
+    if root.run_pk is None:
         return None
-    row = await info.context.loaders.run.load(run_id)
+    row = await info.context.loaders.run.load(root.run_pk)
     return None if row is None else Run.from_row(row)
 
 
@@ -270,17 +282,9 @@ class AssetEvent:
             metadata=JSON(row.meta),
         )
 
-    @strawberry.field
-    async def asset(self, info: Info) -> Asset:
-        return await load_asset(info, self.asset_pk)
-
-    @strawberry.field
-    async def source(self, info: Info) -> Source:
-        return await load_source(info, self.source_pk)
-
-    @strawberry.field
-    async def run(self, info: Info) -> Run | None:
-        return await _run_or_none(info, self.run_pk)
+    asset: Asset = strawberry.field(resolver=_asset_of)
+    source: Source = strawberry.field(resolver=_source_of)
+    run: Run | None = strawberry.field(resolver=_run_of)
 
     @strawberry.field
     async def task_run(self, info: Info) -> TaskRun | None:
@@ -319,14 +323,6 @@ class CheckResult:
             metadata=JSON(row.meta),
         )
 
-    @strawberry.field
-    async def asset(self, info: Info) -> Asset:
-        return await load_asset(info, self.asset_pk)
-
-    @strawberry.field
-    async def source(self, info: Info) -> Source:
-        return await load_source(info, self.source_pk)
-
-    @strawberry.field
-    async def run(self, info: Info) -> Run | None:
-        return await _run_or_none(info, self.run_pk)
+    asset: Asset = strawberry.field(resolver=_asset_of)
+    source: Source = strawberry.field(resolver=_source_of)
+    run: Run | None = strawberry.field(resolver=_run_of)
